@@ -1,0 +1,313 @@
+//! Reading config.toml and the environment into a checked [`Config`].
+
+use std::fmt;
+
+use toml::{Table, Value};
+
+use super::{Allowed, Config, SETTINGS, Setting, sections};
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("config.toml is not valid TOML: {0}")]
+    Syntax(String),
+    #[error("unknown config section `{section}` ({origin}); known sections: {known}")]
+    UnknownSection {
+        section: String,
+        origin: Origin,
+        known: String,
+    },
+    #[error("unknown config key `{section}.{key}` ({origin}); known keys in [{section}]: {known}")]
+    UnknownKey {
+        section: String,
+        key: String,
+        origin: Origin,
+        known: String,
+    },
+    #[error("invalid config value {section}.{key} = {value} ({origin}): expected {allowed}")]
+    BadValue {
+        section: String,
+        key: String,
+        value: String,
+        origin: Origin,
+        allowed: String,
+    },
+}
+
+/// Where a value came from, so an error can say where to fix it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    File,
+    Env(String),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::File => f.write_str("in config.toml"),
+            Origin::Env(name) => write!(f, "from environment variable {name}"),
+        }
+    }
+}
+
+/// Builds the effective config from the file's text and the environment. Only variables named
+/// `SECTION__KEY` for a known section are read; all others are left alone.
+pub fn load(
+    file_text: &str,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Config, ConfigError> {
+    let mut table: Table = file_text.parse().map_err(syntax_error)?;
+    let mut origins = Vec::new();
+    check_file_shape(&table)?;
+    for setting in SETTINGS {
+        if let Some(value) = section_value(&table, setting) {
+            origins.push((setting, Origin::File, value.clone()));
+        }
+    }
+    for (name, text) in env {
+        let Some(setting) = env_setting(&name)? else {
+            continue;
+        };
+        let value = env_value(setting, &text, &name)?;
+        section_table(&mut table, setting.section).insert(setting.key.into(), value.clone());
+        origins.retain(|(s, _, _)| !std::ptr::eq(*s, setting));
+        origins.push((setting, Origin::Env(name), value));
+    }
+    for (setting, origin, value) in origins {
+        check_value(setting, &value, origin)?;
+    }
+    Value::Table(table).try_into().map_err(syntax_error)
+}
+
+/// toml's error in one line: where, then what, without the drawing of the source line.
+fn syntax_error(err: toml::de::Error) -> ConfigError {
+    let text = err.to_string();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let message = match (lines.first(), lines.last()) {
+        (Some(first), Some(last)) if first != last => format!("{first}: {last}"),
+        _ => text.trim().to_string(),
+    };
+    ConfigError::Syntax(message)
+}
+
+fn check_file_shape(table: &Table) -> Result<(), ConfigError> {
+    let known_sections = sections();
+    for (section, value) in table {
+        if !known_sections.contains(&section.as_str()) {
+            return Err(ConfigError::UnknownSection {
+                section: section.clone(),
+                origin: Origin::File,
+                known: known_sections.join(", "),
+            });
+        }
+        let Value::Table(keys) = value else {
+            return Err(ConfigError::BadValue {
+                section: section.clone(),
+                key: String::new(),
+                value: value.to_string(),
+                origin: Origin::File,
+                allowed: format!("a table [{section}]"),
+            });
+        };
+        if let Some(key) = keys.keys().find(|k| find_setting(section, k).is_none()) {
+            return Err(unknown_key(section, key, Origin::File));
+        }
+    }
+    Ok(())
+}
+
+/// The setting an environment variable names, if it names a known section.
+fn env_setting(name: &str) -> Result<Option<&'static Setting>, ConfigError> {
+    let Some((section, key)) = name.split_once("__") else {
+        return Ok(None);
+    };
+    let section = section.to_ascii_lowercase();
+    if section.is_empty() || !sections().contains(&section.as_str()) {
+        return Ok(None);
+    }
+    let key = key.to_ascii_lowercase();
+    find_setting(&section, &key)
+        .map(Some)
+        .ok_or_else(|| unknown_key(&section, &key, Origin::Env(name.to_string())))
+}
+
+/// An environment value typed as its setting expects.
+fn env_value(setting: &Setting, text: &str, name: &str) -> Result<Value, ConfigError> {
+    let bad = || bad_value(setting, text.to_string(), Origin::Env(name.to_string()));
+    match setting.allowed {
+        Allowed::Integer { .. } => text.trim().parse().map(Value::Integer).map_err(|_| bad()),
+        Allowed::Bool => match text.trim().to_ascii_lowercase().as_str() {
+            "true" => Ok(Value::Boolean(true)),
+            "false" => Ok(Value::Boolean(false)),
+            _ => Err(bad()),
+        },
+        Allowed::Choice(_) | Allowed::NonEmptyText => Ok(Value::String(text.to_string())),
+    }
+}
+
+fn check_value(setting: &Setting, value: &Value, origin: Origin) -> Result<(), ConfigError> {
+    let ok = match (setting.allowed, value) {
+        (Allowed::Choice(choices), Value::String(s)) => choices.contains(&s.as_str()),
+        (Allowed::Integer { min, max }, Value::Integer(n)) => (min..=max).contains(n),
+        (Allowed::Bool, Value::Boolean(_)) => true,
+        (Allowed::NonEmptyText, Value::String(s)) => !s.trim().is_empty(),
+        _ => false,
+    };
+    if ok {
+        return Ok(());
+    }
+    let shown = match (value, &origin) {
+        (Value::String(s), Origin::Env(_)) => s.clone(),
+        _ => value.to_string(),
+    };
+    Err(bad_value(setting, shown, origin))
+}
+
+fn find_setting(section: &str, key: &str) -> Option<&'static Setting> {
+    SETTINGS
+        .iter()
+        .find(|s| s.section == section && s.key == key)
+}
+
+fn section_value<'a>(table: &'a Table, setting: &Setting) -> Option<&'a Value> {
+    table.get(setting.section)?.as_table()?.get(setting.key)
+}
+
+fn section_table<'a>(table: &'a mut Table, section: &str) -> &'a mut Table {
+    let entry = table
+        .entry(section)
+        .or_insert_with(|| Value::Table(Table::new()));
+    entry
+        .as_table_mut()
+        .expect("sections were checked to be tables")
+}
+
+fn unknown_key(section: &str, key: &str, origin: Origin) -> ConfigError {
+    let known: Vec<&str> = SETTINGS
+        .iter()
+        .filter(|s| s.section == section)
+        .map(|s| s.key)
+        .collect();
+    ConfigError::UnknownKey {
+        section: section.to_string(),
+        key: key.to_string(),
+        origin,
+        known: known.join(", "),
+    }
+}
+
+fn bad_value(setting: &Setting, value: String, origin: Origin) -> ConfigError {
+    ConfigError::BadValue {
+        section: setting.section.to_string(),
+        key: setting.key.to_string(),
+        value,
+        origin,
+        allowed: setting.allowed.describe(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SchedulingBackend;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn an_empty_file_gives_the_defaults() {
+        assert_eq!(load("", env(&[])).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn the_environment_overrides_the_file() {
+        let file = "[scheduling]\nbackend = \"async\"\n";
+        let config = load(
+            file,
+            env(&[
+                ("SCHEDULING__BACKEND", "sequential"),
+                ("PLANNING__ENABLED", "false"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.scheduling.backend, SchedulingBackend::Sequential);
+        assert!(!config.planning.enabled);
+    }
+
+    #[test]
+    fn variables_of_unknown_sections_are_not_read() {
+        let config = load(
+            "",
+            env(&[("HOME", "/x"), ("FOO__BAR", "1"), ("SESSION_MANAGER", "x")]),
+        )
+        .unwrap();
+        assert_eq!(config, Config::default());
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_with_the_known_ones() {
+        let err = load("[scheduling]\nworkers = 3\n", env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "unknown config key `scheduling.workers` (in config.toml); known keys in [scheduling]: backend, max_workers, lease_secs"
+        );
+        let err = load("", env(&[("SESSION__TRIES", "3")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`session.tries` (from environment variable SESSION__TRIES)"),
+            "{err}"
+        );
+        let err = load("[shedule]\n", env(&[])).unwrap_err().to_string();
+        assert!(err.starts_with("unknown config section `shedule`"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_value_names_key_value_and_what_is_allowed() {
+        let err = load("", env(&[("SCHEDULING__BACKEND", "fast")]))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "invalid config value scheduling.backend = fast (from environment variable SCHEDULING__BACKEND): expected one of: async, sequential"
+        );
+        let err = load("[scheduling]\nmax_workers = 0\n", env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "scheduling.max_workers = 0 (in config.toml): expected a whole number from 1 to 256"
+            ),
+            "{err}"
+        );
+        let err = load("[planning]\nenabled = \"yes\"\n", env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("planning.enabled = \"yes\""), "{err}");
+        let err = load("", env(&[("SCHEDULING__MAX_WORKERS", "many")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("scheduling.max_workers = many"), "{err}");
+    }
+
+    #[test]
+    fn a_syntax_error_is_one_line() {
+        let err = load("[store]\n[store]\n", env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "config.toml is not valid TOML: TOML parse error at line 2, column 2: duplicate key"
+        );
+        assert!(!err.contains('\n'));
+    }
+}

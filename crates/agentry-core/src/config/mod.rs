@@ -1,0 +1,210 @@
+//! Configuration: `.agentry/config.toml` overridden by `SECTION__KEY` environment variables.
+//!
+//! Every setting has a default and a one-line description ([`SETTINGS`]); the same list
+//! renders the file `agentry init` writes. Loading refuses unknown keys and bad values, naming
+//! the key, the value, where it came from and what is allowed.
+
+mod load;
+mod render;
+
+use serde::{Deserialize, Serialize};
+
+pub use load::{ConfigError, load};
+pub use render::render;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub store: StoreConfig,
+    pub scheduling: SchedulingConfig,
+    pub planning: PlanningConfig,
+    pub session: SessionConfig,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    pub backend: StoreBackend,
+    pub path: String,
+    pub busy_timeout_ms: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreBackend {
+    #[default]
+    Sqlite,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SchedulingConfig {
+    pub backend: SchedulingBackend,
+    pub max_workers: u32,
+    pub lease_secs: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SchedulingBackend {
+    /// A pool of `max_workers` sessions at once.
+    #[default]
+    Async,
+    /// One session at a time.
+    Sequential,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PlanningConfig {
+    pub enabled: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionConfig {
+    pub spec_review_max_attempts: u32,
+    pub quality_review_max_attempts: u32,
+    pub base_branch: String,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            backend: StoreBackend::Sqlite,
+            path: ".agentry/agentry.db".into(),
+            busy_timeout_ms: 5_000,
+        }
+    }
+}
+
+impl Default for SchedulingConfig {
+    fn default() -> Self {
+        Self {
+            backend: SchedulingBackend::Async,
+            max_workers: 4,
+            lease_secs: 60,
+        }
+    }
+}
+
+impl Default for PlanningConfig {
+    fn default() -> Self {
+        Self { enabled: true }
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            spec_review_max_attempts: 3,
+            quality_review_max_attempts: 2,
+            base_branch: "main".into(),
+        }
+    }
+}
+
+/// A setting's place, the range of values it takes, and the comment it gets in config.toml.
+pub struct Setting {
+    pub section: &'static str,
+    pub key: &'static str,
+    pub doc: &'static str,
+    pub allowed: Allowed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Allowed {
+    Choice(&'static [&'static str]),
+    Integer { min: i64, max: i64 },
+    Bool,
+    NonEmptyText,
+}
+
+/// Every setting, in the order config.toml lists them.
+pub const SETTINGS: &[Setting] = &[
+    Setting {
+        section: "store",
+        key: "backend",
+        doc: "Where issues, events and runs are kept: sqlite (a file in this repository).",
+        allowed: Allowed::Choice(&["sqlite"]),
+    },
+    Setting {
+        section: "store",
+        key: "path",
+        doc: "The SQLite database file, relative to the repository root.",
+        allowed: Allowed::NonEmptyText,
+    },
+    Setting {
+        section: "store",
+        key: "busy_timeout_ms",
+        doc: "How long a write waits for another writer before failing, in milliseconds.",
+        allowed: Allowed::Integer {
+            min: 0,
+            max: 600_000,
+        },
+    },
+    Setting {
+        section: "scheduling",
+        key: "backend",
+        doc: "async runs up to max_workers sessions at once; sequential runs one at a time.",
+        allowed: Allowed::Choice(&["async", "sequential"]),
+    },
+    Setting {
+        section: "scheduling",
+        key: "max_workers",
+        doc: "How many issue sessions may run at once.",
+        allowed: Allowed::Integer { min: 1, max: 256 },
+    },
+    Setting {
+        section: "scheduling",
+        key: "lease_secs",
+        doc: "How long a claim on an issue lasts without a heartbeat before it is taken back.",
+        allowed: Allowed::Integer {
+            min: 5,
+            max: 86_400,
+        },
+    },
+    Setting {
+        section: "planning",
+        key: "enabled",
+        doc: "Use the planner; false swaps in a pass-through planner (one issue, as written).",
+        allowed: Allowed::Bool,
+    },
+    Setting {
+        section: "session",
+        key: "spec_review_max_attempts",
+        doc: "Spec reviews a session may run before the rest is split into a [FIX] issue.",
+        allowed: Allowed::Integer { min: 1, max: 20 },
+    },
+    Setting {
+        section: "session",
+        key: "quality_review_max_attempts",
+        doc: "Quality reviews a session may run before the rest is split into a [FIX] issue.",
+        allowed: Allowed::Integer { min: 1, max: 20 },
+    },
+    Setting {
+        section: "session",
+        key: "base_branch",
+        doc: "The branch sessions start from and merges are detected on.",
+        allowed: Allowed::NonEmptyText,
+    },
+];
+
+/// The sections, in the order config.toml lists them.
+pub fn sections() -> Vec<&'static str> {
+    let mut sections: Vec<&str> = SETTINGS.iter().map(|s| s.section).collect();
+    sections.dedup();
+    sections
+}
+
+impl Allowed {
+    /// What the setting takes, for error messages.
+    pub fn describe(self) -> String {
+        match self {
+            Allowed::Choice(values) => format!("one of: {}", values.join(", ")),
+            Allowed::Integer { min, max } => format!("a whole number from {min} to {max}"),
+            Allowed::Bool => "true or false".into(),
+            Allowed::NonEmptyText => "a non-empty string".into(),
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! agentry's domain model: issues, their statuses and the allowed transitions, links, events,
+//! the ready-queue rule, config and the import formats.
+//!
+//! This crate is the functional core: no IO, no async, no clock. Time and randomness are passed
+//! in. It must not depend on any other agentry crate.
+
+pub mod config;
+pub mod event;
+pub mod id;
+pub mod import;
+pub mod issue;
+pub mod link;
+pub mod ready;
+pub mod status;
+pub mod time;
+
+pub use event::{Event, EventType};
+pub use id::IssueId;
+pub use issue::{Issue, IssuePatch, NewIssue, Priority};
+pub use link::{Link, LinkKind};
+pub use status::{Status, TransitionError};
+pub use time::Timestamp;

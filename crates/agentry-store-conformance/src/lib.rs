@@ -1,0 +1,89 @@
+//! The behaviour every [`Store`] backend must show. A backend's test calls [`run_all`] with a
+//! way to make a fresh, empty store; every case runs on its own store and a failure names
+//! its case.
+
+mod cases;
+mod ready_property;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use agentry_store::Store;
+
+/// A fresh, empty store for one case.
+pub type MakeStore<'a> = &'a dyn Fn() -> Box<dyn Store>;
+
+type Case = (&'static str, fn(MakeStore));
+
+const CASES: &[Case] = &[
+    ("creates_and_reads_back", cases::creates_and_reads_back),
+    (
+        "unknown_ids_are_not_found",
+        cases::unknown_ids_are_not_found,
+    ),
+    (
+        "status_follows_the_transition_rules",
+        cases::status_follows_the_transition_rules,
+    ),
+    (
+        "updates_record_only_real_changes",
+        cases::updates_record_only_real_changes,
+    ),
+    (
+        "links_refuse_self_and_cycles",
+        cases::links_refuse_self_and_cycles,
+    ),
+    (
+        "a_failed_create_writes_nothing",
+        cases::a_failed_create_writes_nothing,
+    ),
+    (
+        "lists_filter_by_status_and_label",
+        cases::lists_filter_by_status_and_label,
+    ),
+    (
+        "ready_respects_status_time_and_dependencies",
+        cases::ready_respects_status_time_and_dependencies,
+    ),
+    (
+        "export_then_import_round_trips",
+        cases::export_then_import_round_trips,
+    ),
+    (
+        "a_failed_import_writes_nothing",
+        cases::a_failed_import_writes_nothing,
+    ),
+    (
+        "beads_import_is_idempotent",
+        cases::beads_import_is_idempotent,
+    ),
+    (
+        "ready_matches_the_core_rule",
+        ready_property::ready_matches_the_core_rule,
+    ),
+];
+
+/// Runs every case, each on a store from `make`, and panics listing the cases that failed.
+pub fn run_all(make: MakeStore) {
+    let failed: Vec<String> = CASES
+        .iter()
+        .filter_map(|(name, case)| {
+            let outcome = catch_unwind(AssertUnwindSafe(|| case(make)));
+            outcome
+                .err()
+                .map(|panic| format!("{name}: {}", panic_text(&panic)))
+        })
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "store conformance failed:\n{}",
+        failed.join("\n")
+    );
+}
+
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "panicked".into())
+}

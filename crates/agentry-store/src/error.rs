@@ -1,0 +1,45 @@
+use agentry_core::import::ImportError;
+use agentry_core::issue::IssueInputError;
+use agentry_core::{IssueId, TransitionError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no issue {0}")]
+    NotFound(IssueId),
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    #[error(transparent)]
+    Input(#[from] IssueInputError),
+    #[error("an issue cannot link to itself ({0})")]
+    SelfLink(IssueId),
+    #[error(
+        "{src} depends-on {dst} would close a dependency cycle: {dst} already depends on {src}"
+    )]
+    Cycle { src: IssueId, dst: IssueId },
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    #[error(
+        "the store {path} was written by a newer agentry (schema version {found}; this agentry knows up to {supported}): upgrade agentry"
+    )]
+    NewerSchema {
+        path: String,
+        found: i64,
+        supported: i64,
+    },
+    #[error("store error: {0}")]
+    Backend(String),
+}
+
+impl StoreError {
+    /// True when the caller asked for something the store refuses, as opposed to a failure of
+    /// the store itself.
+    pub fn is_refusal(&self) -> bool {
+        !matches!(self, StoreError::Backend(_))
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Backend(e.to_string())
+    }
+}

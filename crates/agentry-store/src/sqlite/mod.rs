@@ -1,0 +1,200 @@
+//! The SQLite backend: one database file, WAL journal, one connection behind a mutex.
+
+mod import;
+mod migrations;
+mod rows;
+mod writes;
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use agentry_core::import::{ImportRecord, ImportReport};
+use agentry_core::{Event, Issue, IssueId, IssuePatch, Link, NewIssue, Status, Timestamp};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+
+use crate::{IssueFilter, Store, StoreError};
+use rows::{AsText, ISSUE_COLUMNS};
+
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path, busy_timeout: Duration) -> Result<Self, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(busy_timeout)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        Self::prepare(conn, &path.display().to_string())
+    }
+
+    /// A store that lives in memory, for dry runs.
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::prepare(Connection::open_in_memory()?, ":memory:")
+    }
+
+    fn prepare(mut conn: Connection, name: &str) -> Result<Self, StoreError> {
+        conn.pragma_update(None, "foreign_keys", true)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        migrations::migrate(&mut conn, name)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves no half-written state: SQLite rolls back.
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs `write` in one immediate transaction, committed only if it succeeds.
+    fn write<T>(
+        &self,
+        write: impl FnOnce(&Transaction) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = write(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+}
+
+/// Reads one issue, or `NotFound`.
+fn find_issue(conn: &Connection, id: &IssueId) -> Result<Issue, StoreError> {
+    let sql = format!("SELECT {ISSUE_COLUMNS} FROM issues WHERE id = ?1");
+    conn.query_row(&sql, [AsText(id)], rows::issue)
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(id.clone()))
+}
+
+fn query_issues(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Issue>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let issues = stmt
+        .query_map(params, rows::issue)?
+        .collect::<Result<_, _>>()?;
+    Ok(issues)
+}
+
+impl Store for SqliteStore {
+    fn create_issue(&self, new: NewIssue, now: Timestamp) -> Result<Issue, StoreError> {
+        new.validate()?;
+        self.write(|tx| writes::create_issue(tx, new, now))
+    }
+
+    fn issue(&self, id: &IssueId) -> Result<Issue, StoreError> {
+        find_issue(&self.conn(), id)
+    }
+
+    fn list_issues(&self, filter: &IssueFilter) -> Result<Vec<Issue>, StoreError> {
+        let sql = format!(
+            "SELECT {ISSUE_COLUMNS} FROM issues
+             WHERE (?1 IS NULL OR status = ?1)
+               AND (?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(labels) WHERE value = ?2))
+             ORDER BY priority, created_at, id"
+        );
+        let status = filter.status.map(Status::as_str);
+        query_issues(&self.conn(), &sql, params![status, filter.label])
+    }
+
+    fn update_issue(
+        &self,
+        id: &IssueId,
+        patch: IssuePatch,
+        now: Timestamp,
+    ) -> Result<Issue, StoreError> {
+        self.write(|tx| writes::update_issue(tx, id, patch, now))
+    }
+
+    fn set_status(
+        &self,
+        id: &IssueId,
+        to: Status,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<Issue, StoreError> {
+        self.write(|tx| writes::set_status(tx, id, to, reason, now))
+    }
+
+    fn add_link(&self, link: &Link, now: Timestamp) -> Result<bool, StoreError> {
+        self.write(|tx| writes::add_link(tx, link, now))
+    }
+
+    fn remove_link(&self, link: &Link, now: Timestamp) -> Result<bool, StoreError> {
+        self.write(|tx| writes::remove_link(tx, link, now))
+    }
+
+    fn links(&self, id: &IssueId) -> Result<Vec<Link>, StoreError> {
+        let conn = self.conn();
+        find_issue(&conn, id)?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT src, kind, dst FROM links WHERE src = ?1 OR dst = ?1 ORDER BY src, kind, dst",
+        )?;
+        let links = stmt
+            .query_map([AsText(id)], rows::link)?
+            .collect::<Result<_, _>>()?;
+        Ok(links)
+    }
+
+    fn events(&self, id: &IssueId) -> Result<Vec<Event>, StoreError> {
+        let conn = self.conn();
+        find_issue(&conn, id)?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, issue_id, event_type, data, created_at FROM events WHERE issue_id = ?1 ORDER BY id",
+        )?;
+        let events = stmt
+            .query_map([AsText(id)], rows::event)?
+            .collect::<Result<_, _>>()?;
+        Ok(events)
+    }
+
+    fn ready(&self, now: Timestamp, limit: usize) -> Result<Vec<Issue>, StoreError> {
+        let sql = format!(
+            "SELECT {ISSUE_COLUMNS} FROM issues AS i
+             WHERE i.status = 'open' AND i.ready_at <= ?1
+               AND NOT EXISTS (
+                   SELECT 1 FROM links AS l JOIN issues AS d ON d.id = l.dst
+                   WHERE l.src = i.id AND l.kind = 'depends-on' AND d.status <> 'closed')
+             ORDER BY i.priority, i.ready_at, i.id
+             LIMIT ?2"
+        );
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        query_issues(&self.conn(), &sql, params![AsText(now), limit])
+    }
+
+    fn import(
+        &self,
+        records: Vec<ImportRecord>,
+        now: Timestamp,
+    ) -> Result<ImportReport, StoreError> {
+        self.write(|tx| import::import(tx, records, now))
+    }
+
+    fn export(&self) -> Result<Vec<(Issue, Vec<Link>)>, StoreError> {
+        let conn = self.conn();
+        let issues = query_issues(
+            &conn,
+            &format!("SELECT {ISSUE_COLUMNS} FROM issues ORDER BY id"),
+            [],
+        )?;
+        let mut stmt = conn.prepare("SELECT src, kind, dst FROM links ORDER BY src, kind, dst")?;
+        let mut links: Vec<Link> = stmt.query_map([], rows::link)?.collect::<Result<_, _>>()?;
+        links.reverse();
+        let mut exported = Vec::with_capacity(issues.len());
+        for issue in issues {
+            let mut own = Vec::new();
+            while links.last().is_some_and(|l| l.src == issue.id) {
+                own.extend(links.pop());
+            }
+            exported.push((issue, own));
+        }
+        Ok(exported)
+    }
+}

@@ -1,0 +1,182 @@
+//! The command line, as clap parses it.
+
+use std::path::PathBuf;
+
+use agentry_core::{IssueId, LinkKind, Status};
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "agentry",
+    version,
+    about = "Runs AI coding agents over a backlog of issues."
+)]
+pub struct Cli {
+    /// Run as if agentry was started in DIR.
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Set agentry up in this git repository: config, prompt templates and the store.
+    Init,
+    /// Create, read and change issues.
+    #[command(subcommand)]
+    Issue(Box<IssueCommand>),
+    /// The issues an agent may start on now, in the order they will be taken.
+    Ready {
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show or check the effective configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Measure the store on a generated backlog and print the figures.
+    Bench {
+        /// How many issues the generated backlog has.
+        #[arg(long, default_value_t = 20_000)]
+        issues: usize,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum IssueCommand {
+    /// Create an issue and print its id.
+    Add(AddArgs),
+    /// List issues.
+    List {
+        #[arg(long)]
+        status: Option<Status>,
+        #[arg(long)]
+        label: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show an issue with its links and events.
+    Show {
+        id: IssueId,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change an issue's fields or status.
+    Update(UpdateArgs),
+    /// Link two issues: FROM depends-on (or is related to, or has the parent) TO.
+    Link {
+        from: IssueId,
+        to: IssueId,
+        #[arg(long, default_value = "depends-on")]
+        kind: LinkKind,
+        /// Remove the link instead.
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Close an issue.
+    Close(StatusArgs),
+    /// Put a closed, blocked or reviewed issue back in the queue.
+    Reopen(StatusArgs),
+    /// Import issues from JSON Lines: agentry's export or beads' issues.jsonl ("-" reads stdin).
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write every issue with its links as JSON Lines to stdout.
+    Export,
+}
+
+#[derive(Args)]
+pub struct AddArgs {
+    pub title: String,
+    #[command(flatten)]
+    pub body: BodyArgs,
+    #[arg(long, default_value_t = 2)]
+    pub priority: i64,
+    /// A path or glob the work may touch (repeatable).
+    #[arg(long = "scope", value_name = "GLOB")]
+    pub scope: Vec<String>,
+    /// A shell command that proves the work is done (repeatable).
+    #[arg(long = "verify", value_name = "CMD")]
+    pub verify: Vec<String>,
+    #[arg(long = "done-when", value_name = "TEXT")]
+    pub done_when: Vec<String>,
+    #[arg(long = "not-your-job", value_name = "TEXT")]
+    pub not_your_job: Vec<String>,
+    #[arg(long = "depends-on", value_name = "ID")]
+    pub depends_on: Vec<IssueId>,
+    #[arg(long = "label", value_name = "LABEL")]
+    pub labels: Vec<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+#[group(multiple = false)]
+pub struct BodyArgs {
+    #[arg(long)]
+    pub body: Option<String>,
+    /// Read the body from a file ("-" reads stdin).
+    #[arg(long, value_name = "FILE")]
+    pub body_file: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct UpdateArgs {
+    pub id: IssueId,
+    #[arg(long)]
+    pub title: Option<String>,
+    #[command(flatten)]
+    pub body: BodyArgs,
+    #[arg(long)]
+    pub priority: Option<i64>,
+    #[arg(long)]
+    pub status: Option<Status>,
+    /// Why the status changes; kept in its event.
+    #[arg(long, default_value = "")]
+    pub reason: String,
+    /// When the issue may next be worked on (RFC 3339).
+    #[arg(long)]
+    pub ready_at: Option<agentry_core::Timestamp>,
+    #[arg(long = "add-label", value_name = "LABEL")]
+    pub add_labels: Vec<String>,
+    #[arg(long = "remove-label", value_name = "LABEL")]
+    pub remove_labels: Vec<String>,
+    /// Replaces the scope (repeatable).
+    #[arg(long = "scope", value_name = "GLOB")]
+    pub scope: Vec<String>,
+    /// Replaces the verify commands (repeatable).
+    #[arg(long = "verify", value_name = "CMD")]
+    pub verify: Vec<String>,
+    /// Replaces the definition of done (repeatable).
+    #[arg(long = "done-when", value_name = "TEXT")]
+    pub done_when: Vec<String>,
+    /// Replaces the not-your-job list (repeatable).
+    #[arg(long = "not-your-job", value_name = "TEXT")]
+    pub not_your_job: Vec<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct StatusArgs {
+    pub id: IssueId,
+    #[arg(long, default_value = "")]
+    pub reason: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration (file and environment).
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the configuration and say whether it is valid.
+    Validate,
+}

@@ -1,0 +1,24 @@
+//! `agentry config show` and `validate`.
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::cli::ConfigCommand;
+use crate::output;
+use crate::project::{CONFIG_FILE, Project};
+
+pub fn run(dir: &Path, command: ConfigCommand) -> Result<()> {
+    let project = Project::find(dir)?;
+    match command {
+        ConfigCommand::Show { json: true } => output::json(&project.config),
+        ConfigCommand::Show { json: false } => {
+            print!("{}", toml::to_string(&project.config)?);
+            Ok(())
+        }
+        ConfigCommand::Validate => {
+            println!("{} is valid", project.root.join(CONFIG_FILE).display());
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! `agentry issue show`.
+
+use agentry_core::{Event, Issue, IssueId, Link};
+use agentry_store::Store;
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::output;
+use crate::project::Project;
+
+#[derive(Serialize)]
+struct IssueDetail {
+    #[serde(flatten)]
+    issue: Issue,
+    links: Vec<Link>,
+    events: Vec<Event>,
+}
+
+pub fn run(project: &Project, id: &IssueId, json: bool) -> Result<()> {
+    let store = project.open_store()?;
+    let detail = IssueDetail {
+        issue: store.issue(id)?,
+        links: store.links(id)?,
+        events: store.events(id)?,
+    };
+    if json {
+        return output::json(&detail);
+    }
+    print_detail(&detail);
+    Ok(())
+}
+
+fn print_detail(detail: &IssueDetail) {
+    let issue = &detail.issue;
+    println!("{}  {}", issue.id, issue.title);
+    println!(
+        "status {}  priority {}  ready at {}",
+        issue.status, issue.priority, issue.ready_at
+    );
+    println!("created {}  updated {}", issue.created_at, issue.updated_at);
+    if !issue.body.is_empty() {
+        println!("\n{}", issue.body.trim_end());
+    }
+    for (name, items) in [
+        ("labels", &issue.labels),
+        ("scope", &issue.scope),
+        ("verify", &issue.verify),
+        ("done when", &issue.done_when),
+        ("not your job", &issue.not_your_job),
+    ] {
+        print_list(name, items.iter().map(String::as_str));
+    }
+    let links = detail
+        .links
+        .iter()
+        .map(|l| format!("{} {} {}", l.src, l.kind, l.dst));
+    print_list(
+        "links",
+        links.collect::<Vec<_>>().iter().map(String::as_str),
+    );
+    println!("\nevents:");
+    for event in &detail.events {
+        println!(
+            "  {}  {:<15} {}",
+            event.created_at, event.event_type, event.data
+        );
+    }
+}
+
+fn print_list<'a>(name: &str, items: impl ExactSizeIterator<Item = &'a str>) {
+    if items.len() == 0 {
+        return;
+    }
+    println!("\n{name}:");
+    for item in items {
+        println!("  - {item}");
+    }
+}

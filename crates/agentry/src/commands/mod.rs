@@ -1,0 +1,73 @@
+//! One module per subcommand; each takes parsed arguments and prints its result.
+
+mod bench;
+mod config;
+mod init;
+mod issue_add;
+mod issue_import;
+mod issue_list;
+mod issue_show;
+mod issue_status;
+mod issue_update;
+mod ready;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use crate::cli::{Cli, Command, IssueCommand};
+use crate::project::Project;
+
+pub fn run(cli: Cli) -> Result<()> {
+    let dir = match cli.dir {
+        Some(dir) => dir,
+        None => std::env::current_dir().context("could not read the current directory")?,
+    };
+    match cli.command {
+        Command::Init => init::run(&dir),
+        Command::Bench { issues } => bench::run(issues),
+        Command::Config(command) => config::run(&dir, command),
+        Command::Ready { limit, json } => ready::run(&Project::find(&dir)?, limit, json),
+        Command::Issue(command) => run_issue(&Project::find(&dir)?, *command),
+    }
+}
+
+fn run_issue(project: &Project, command: IssueCommand) -> Result<()> {
+    match command {
+        IssueCommand::Add(args) => issue_add::run(project, args),
+        IssueCommand::List {
+            status,
+            label,
+            json,
+        } => issue_list::run(project, status, label, json),
+        IssueCommand::Show { id, json } => issue_show::run(project, &id, json),
+        IssueCommand::Update(args) => issue_update::run(project, args),
+        IssueCommand::Link {
+            from,
+            to,
+            kind,
+            remove,
+        } => issue_status::link(project, from, to, kind, remove),
+        IssueCommand::Close(args) => issue_status::close(project, args),
+        IssueCommand::Reopen(args) => issue_status::reopen(project, args),
+        IssueCommand::Import { file, json } => issue_import::import(project, &file, json),
+        IssueCommand::Export => issue_import::export(project),
+    }
+}
+
+/// Reads a file, or stdin for "-".
+fn read_input(path: &PathBuf) -> Result<String> {
+    if path.as_os_str() == "-" {
+        return std::io::read_to_string(std::io::stdin()).context("could not read stdin");
+    }
+    std::fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))
+}
+
+/// The body given by `--body` or `--body-file`, if either was.
+fn body_of(args: &crate::cli::BodyArgs) -> Result<Option<String>> {
+    match (&args.body, &args.body_file) {
+        (Some(body), _) => Ok(Some(body.clone())),
+        (None, Some(file)) => read_input(file).map(Some),
+        (None, None) => Ok(None),
+    }
+}

@@ -1,0 +1,52 @@
+//! An agentry project: the repository root, its `.agentry/` folder, the config and the store.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use agentry_core::config::{self, Config};
+use agentry_store::SqliteStore;
+use anyhow::{Context, Result};
+
+use crate::error::usage;
+use crate::git;
+
+pub const CONFIG_FILE: &str = ".agentry/config.toml";
+pub const PROMPTS_DIR: &str = ".agentry/prompts";
+
+pub struct Project {
+    pub root: PathBuf,
+    pub config: Config,
+}
+
+impl Project {
+    /// Finds the project that `dir` belongs to and loads its config with the environment.
+    pub fn find(dir: &Path) -> Result<Self> {
+        let root = git::main_worktree_root(dir)?;
+        let config_path = root.join(CONFIG_FILE);
+        if !config_path.is_file() {
+            return Err(usage(format!(
+                "agentry is not set up in {} (no {CONFIG_FILE}): run `agentry init`",
+                root.display()
+            )));
+        }
+        let text = std::fs::read_to_string(&config_path)
+            .with_context(|| format!("could not read {}", config_path.display()))?;
+        let config = config::load(&text, std::env::vars())?;
+        Ok(Self { root, config })
+    }
+
+    pub fn open_store(&self) -> Result<SqliteStore> {
+        open_store(&self.root, &self.config)
+    }
+}
+
+pub fn store_path(root: &Path, config: &Config) -> PathBuf {
+    root.join(&config.store.path)
+}
+
+pub fn open_store(root: &Path, config: &Config) -> Result<SqliteStore> {
+    let path = store_path(root, config);
+    let timeout = Duration::from_millis(config.store.busy_timeout_ms);
+    SqliteStore::open(&path, timeout)
+        .with_context(|| format!("could not open the store {}", path.display()))
+}
