@@ -11,6 +11,7 @@ pub mod import;
 pub mod issue;
 pub mod link;
 pub mod ready;
+pub mod role;
 pub mod status;
 pub mod time;
 
@@ -18,5 +19,6 @@ pub use event::{Event, EventType};
 pub use id::IssueId;
 pub use issue::{Issue, IssuePatch, NewIssue, Priority};
 pub use link::{Link, LinkKind};
+pub use role::Role;
 pub use status::{Status, TransitionError};
 pub use time::Timestamp;

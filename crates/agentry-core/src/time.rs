@@ -5,17 +5,25 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
-use time::{Duration, OffsetDateTime, UtcOffset};
 
 /// A point in time, always in UTC.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(OffsetDateTime);
 
 #[derive(Debug, thiserror::Error)]
-#[error("not an RFC 3339 timestamp: {0:?}")]
-pub struct TimestampError(String);
+pub enum TimestampError {
+    #[error("not an RFC 3339 timestamp: {0:?}")]
+    Syntax(String),
+    #[error("timestamp {0:?} is outside the years 0001 to 9999 (UTC)")]
+    OutOfRange(String),
+}
+
+/// The range every timestamp stays in, so that its text form is always four-digit years.
+const MIN_MICROS: i64 = -62_135_596_800_000_000; // 0001-01-01T00:00:00Z
+const MAX_MICROS: i64 = 253_402_300_799_999_999; // 9999-12-31T23:59:59.999999Z
 
 impl Timestamp {
     /// The current time. The only clock read in this crate; callers pass the result down.
@@ -23,24 +31,27 @@ impl Timestamp {
         Self::from_datetime(OffsetDateTime::now_utc())
     }
 
-    /// Microseconds since the Unix epoch.
+    /// Microseconds since the Unix epoch, held to the years 0001 to 9999.
     pub fn from_unix_micros(micros: i64) -> Self {
-        let nanos = i128::from(micros) * 1_000;
-        Self(OffsetDateTime::from_unix_timestamp_nanos(nanos).expect("in range"))
+        let nanos = i128::from(micros.clamp(MIN_MICROS, MAX_MICROS)) * 1_000;
+        Self(OffsetDateTime::from_unix_timestamp_nanos(nanos).expect("the clamped range is valid"))
     }
 
     pub fn unix_micros(self) -> i64 {
         (self.0.unix_timestamp_nanos() / 1_000) as i64
     }
 
+    /// Later by `secs` seconds (earlier if negative), held to the years 0001 to 9999.
     pub fn plus_secs(self, secs: i64) -> Self {
-        Self(self.0 + Duration::seconds(secs))
+        Self::from_unix_micros(
+            self.unix_micros()
+                .saturating_add(secs.saturating_mul(1_000_000)),
+        )
     }
 
     fn from_datetime(dt: OffsetDateTime) -> Self {
         // Truncate to microseconds so a value survives a round trip through its text.
-        let micros = (dt.to_offset(UtcOffset::UTC).unix_timestamp_nanos() / 1_000) as i64;
-        Self::from_unix_micros(micros)
+        Self::from_unix_micros((dt.unix_timestamp_nanos() / 1_000) as i64)
     }
 }
 
@@ -50,7 +61,7 @@ impl fmt::Display for Timestamp {
             "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
         );
         let text = self.0.format(&format).map_err(|_| fmt::Error)?;
-        f.write_str(&text)
+        f.pad(&text)
     }
 }
 
@@ -59,9 +70,13 @@ impl FromStr for Timestamp {
 
     /// Accepts any RFC 3339 timestamp and converts it to UTC.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        OffsetDateTime::parse(s, &Rfc3339)
-            .map(Self::from_datetime)
-            .map_err(|_| TimestampError(s.to_string()))
+        let parsed = OffsetDateTime::parse(s, &Rfc3339)
+            .map_err(|_| TimestampError::Syntax(s.to_string()))?;
+        let micros = parsed.unix_timestamp_nanos() / 1_000;
+        if !(i128::from(MIN_MICROS)..=i128::from(MAX_MICROS)).contains(&micros) {
+            return Err(TimestampError::OutOfRange(s.to_string()));
+        }
+        Ok(Self::from_datetime(parsed))
     }
 }
 
@@ -100,5 +115,27 @@ mod tests {
     #[test]
     fn rejects_non_timestamps() {
         assert!("yesterday".parse::<Timestamp>().is_err());
+    }
+
+    #[test]
+    fn refuses_times_whose_utc_year_leaves_0001_to_9999() {
+        for outside in [
+            "9999-12-31T23:59:59-01:00",
+            "0000-01-01T00:00:00+01:00",
+            "0001-01-01T00:30:00+01:00",
+        ] {
+            let err = outside.parse::<Timestamp>().unwrap_err().to_string();
+            assert!(err.contains("outside the years 0001 to 9999"), "{err}");
+        }
+        let last: Timestamp = "9999-12-31T23:59:59Z".parse().unwrap();
+        assert_eq!(
+            last.plus_secs(i64::MAX).to_string(),
+            "9999-12-31T23:59:59.999999Z"
+        );
+        let first: Timestamp = "0001-01-01T00:00:00Z".parse().unwrap();
+        assert_eq!(
+            first.plus_secs(-1).to_string(),
+            "0001-01-01T00:00:00.000000Z"
+        );
     }
 }

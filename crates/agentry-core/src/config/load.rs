@@ -4,7 +4,7 @@ use std::fmt;
 
 use toml::{Table, Value};
 
-use super::{Allowed, Config, SETTINGS, Setting, sections};
+use super::{AGENT_KEYS, AGENTS_SECTION, Allowed, Config, SETTINGS, Setting, agents, sections};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -31,6 +31,8 @@ pub enum ConfigError {
         origin: Origin,
         allowed: String,
     },
+    #[error("invalid config: {0}")]
+    Invalid(String),
 }
 
 /// Where a value came from, so an error can say where to fix it.
@@ -75,7 +77,19 @@ pub fn load(
     for (setting, origin, value) in origins {
         check_value(setting, &value, origin)?;
     }
-    Value::Table(table).try_into().map_err(syntax_error)
+    let config: Config = serde_path_to_error::deserialize(Value::Table(table)).map_err(|e| {
+        ConfigError::Invalid(format!(
+            "{}: {}",
+            e.path(),
+            first_line(&e.inner().to_string())
+        ))
+    })?;
+    agents::check(&config.agents, &config.roles).map_err(ConfigError::Invalid)?;
+    Ok(config)
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
 }
 
 /// toml's error in one line: where, then what, without the drawing of the source line.
@@ -94,7 +108,8 @@ fn syntax_error(err: toml::de::Error) -> ConfigError {
 }
 
 fn check_file_shape(table: &Table) -> Result<(), ConfigError> {
-    let known_sections = sections();
+    let mut known_sections = sections();
+    known_sections.push(AGENTS_SECTION);
     for (section, value) in table {
         if !known_sections.contains(&section.as_str()) {
             return Err(ConfigError::UnknownSection {
@@ -112,8 +127,29 @@ fn check_file_shape(table: &Table) -> Result<(), ConfigError> {
                 allowed: format!("a table [{section}]"),
             });
         };
-        if let Some(key) = keys.keys().find(|k| find_setting(section, k).is_none()) {
+        if section == AGENTS_SECTION {
+            check_agent_tables(keys)?;
+        } else if let Some(key) = keys.keys().find(|k| find_setting(section, k).is_none()) {
             return Err(unknown_key(section, key, Origin::File));
+        }
+    }
+    Ok(())
+}
+
+fn check_agent_tables(agents: &Table) -> Result<(), ConfigError> {
+    for (name, agent) in agents {
+        let Value::Table(keys) = agent else {
+            return Err(ConfigError::Invalid(format!(
+                "agents.{name} must be a table [agents.{name}]"
+            )));
+        };
+        if let Some(key) = keys.keys().find(|k| !AGENT_KEYS.contains(&k.as_str())) {
+            return Err(ConfigError::UnknownKey {
+                section: format!("agents.{name}"),
+                key: key.clone(),
+                origin: Origin::File,
+                known: AGENT_KEYS.join(", "),
+            });
         }
     }
     Ok(())
@@ -144,7 +180,9 @@ fn env_value(setting: &Setting, text: &str, name: &str) -> Result<Value, ConfigE
             "false" => Ok(Value::Boolean(false)),
             _ => Err(bad()),
         },
-        Allowed::Choice(_) | Allowed::NonEmptyText => Ok(Value::String(text.to_string())),
+        Allowed::Choice(_) | Allowed::NonEmptyText | Allowed::AgentName => {
+            Ok(Value::String(text.to_string()))
+        }
     }
 }
 
@@ -154,6 +192,7 @@ fn check_value(setting: &Setting, value: &Value, origin: Origin) -> Result<(), C
         (Allowed::Integer { min, max }, Value::Integer(n)) => (min..=max).contains(n),
         (Allowed::Bool, Value::Boolean(_)) => true,
         (Allowed::NonEmptyText, Value::String(s)) => !s.trim().is_empty(),
+        (Allowed::AgentName, Value::String(_)) => true,
         _ => false,
     };
     if ok {
@@ -297,6 +336,42 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("scheduling.max_workers = many"), "{err}");
+    }
+
+    #[test]
+    fn agents_are_checked_and_roles_must_name_them() {
+        let file = "[agents.impl]\nkind = \"command\"\ncommand = [\"sh\", \"-c\", \"true\"]\n[roles]\nimplementer = \"impl\"\n";
+        let config = load(file, env(&[])).unwrap();
+        assert_eq!(config.agents["impl"].timeout_secs, 1800);
+        assert_eq!(config.roles.agent_for(crate::Role::Fixer), Some("impl"));
+        let err = load("[roles]\nspec_reviewer = \"rev\"\n", env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "invalid config: roles.spec_reviewer = \"rev\" names no agent (configured agents: none)"
+        );
+        let err = load("[agents.a]\nkind = \"command\"\ncmd = []\n", env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("unknown config key `agents.a.cmd` (in config.toml)"),
+            "{err}"
+        );
+        let err = load("[agents.a]\nkind = \"robot\"\n", env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("invalid config: agents.a.kind: unknown variant `robot`"),
+            "{err}"
+        );
+        let err = load("[agents.a]\nkind = \"command\"\n", env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("agents.a.command: a command agent needs a non-empty argv"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -4,11 +4,15 @@
 //! renders the file `agentry init` writes. Loading refuses unknown keys and bad values, naming
 //! the key, the value, where it came from and what is allowed.
 
+mod agents;
 mod load;
 mod render;
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
+pub use agents::{AGENT_KEYS, AgentConfig, AgentKind, RolesConfig, default_pass_env};
 pub use load::{ConfigError, load};
 pub use render::render;
 
@@ -19,6 +23,8 @@ pub struct Config {
     pub scheduling: SchedulingConfig,
     pub planning: PlanningConfig,
     pub session: SessionConfig,
+    pub roles: RolesConfig,
+    pub agents: BTreeMap<String, AgentConfig>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,6 +72,8 @@ pub struct SessionConfig {
     pub spec_review_max_attempts: u32,
     pub quality_review_max_attempts: u32,
     pub base_branch: String,
+    pub verify_timeout_secs: u64,
+    pub max_sessions: u32,
 }
 
 impl Default for StoreConfig {
@@ -100,6 +108,8 @@ impl Default for SessionConfig {
             spec_review_max_attempts: 3,
             quality_review_max_attempts: 2,
             base_branch: "main".into(),
+            verify_timeout_secs: 600,
+            max_sessions: 3,
         }
     }
 }
@@ -115,9 +125,14 @@ pub struct Setting {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Allowed {
     Choice(&'static [&'static str]),
-    Integer { min: i64, max: i64 },
+    Integer {
+        min: i64,
+        max: i64,
+    },
     Bool,
     NonEmptyText,
+    /// The name of an `[agents.NAME]` table, or empty for none.
+    AgentName,
 }
 
 /// Every setting, in the order config.toml lists them.
@@ -188,7 +203,49 @@ pub const SETTINGS: &[Setting] = &[
         doc: "The branch sessions start from and merges are detected on.",
         allowed: Allowed::NonEmptyText,
     },
+    Setting {
+        section: "session",
+        key: "verify_timeout_secs",
+        doc: "How long the issue's verify commands may run, all together, in seconds.",
+        allowed: Allowed::Integer {
+            min: 1,
+            max: 86_400,
+        },
+    },
+    Setting {
+        section: "session",
+        key: "max_sessions",
+        doc: "Failed sessions (verify failure or error) after which an issue is blocked for a person.",
+        allowed: Allowed::Integer { min: 1, max: 100 },
+    },
+    Setting {
+        section: "roles",
+        key: "implementer",
+        doc: "The agent (an [agents.NAME] table) that implements issues.",
+        allowed: Allowed::AgentName,
+    },
+    Setting {
+        section: "roles",
+        key: "fixer",
+        doc: "The agent that applies review fixes; empty: the implementer's.",
+        allowed: Allowed::AgentName,
+    },
+    Setting {
+        section: "roles",
+        key: "spec_reviewer",
+        doc: "The agent that checks the change against the issue's definition of done.",
+        allowed: Allowed::AgentName,
+    },
+    Setting {
+        section: "roles",
+        key: "quality_reviewer",
+        doc: "The agent that checks the change is fit to merge.",
+        allowed: Allowed::AgentName,
+    },
 ];
+
+/// The section of `[agents.NAME]` tables, which has no fixed keys of its own.
+pub const AGENTS_SECTION: &str = "agents";
 
 /// The sections, in the order config.toml lists them.
 pub fn sections() -> Vec<&'static str> {
@@ -205,6 +262,7 @@ impl Allowed {
             Allowed::Integer { min, max } => format!("a whole number from {min} to {max}"),
             Allowed::Bool => "true or false".into(),
             Allowed::NonEmptyText => "a non-empty string".into(),
+            Allowed::AgentName => "the name of an [agents.NAME] table, or \"\"".into(),
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use toml::{Table, Value};
 
-use super::{Config, SETTINGS, sections};
+use super::{AGENTS_SECTION, Config, SETTINGS, sections};
 
 /// Every setting with its value and a one-line comment, section by section.
 pub fn render(config: &Config) -> String {
@@ -19,8 +19,33 @@ pub fn render(config: &Config) -> String {
             text.push_str(&format!("# {}\n{} = {}\n", setting.doc, setting.key, value));
         }
     }
+    text.push_str(&agents_text(config));
     text
 }
+
+/// The configured agents, or a commented example when there are none.
+fn agents_text(config: &Config) -> String {
+    if config.agents.is_empty() {
+        return AGENTS_EXAMPLE.to_string();
+    }
+    let mut wrapper = Table::new();
+    wrapper.insert(
+        AGENTS_SECTION.into(),
+        Value::try_from(&config.agents).expect("agents serialise"),
+    );
+    format!("\n{}", toml::to_string(&wrapper).expect("agents serialise"))
+}
+
+const AGENTS_EXAMPLE: &str = r#"
+# Agents: one [agents.NAME] table each, named by the roles above. For example:
+# [agents.impl]
+# kind = "command"                 # command | scripted
+# command = ["sh", "-c", "..."]    # argv; runs in the issue's worktree, prompt on stdin
+# timeout_secs = 1800
+# idle_timeout_secs = 300
+# env = { KEY = "value" }          # set for this agent
+# pass_env = ["PATH", "HOME", "USER", "LANG", "TERM", "TMPDIR"]  # copied from agentry's environment
+"#;
 
 #[cfg(test)]
 mod tests {
@@ -40,8 +65,17 @@ mod tests {
     }
 
     #[test]
+    fn configured_agents_render_and_load_back() {
+        let file = "[agents.rev]\nkind = \"scripted\"\nscript = \"steps.toml\"\n[roles]\nspec_reviewer = \"rev\"\n";
+        let config = load(file, Vec::new()).unwrap();
+        assert_eq!(load(&render(&config), Vec::new()).unwrap(), config);
+        assert!(render(&Config::default()).contains("# [agents.impl]"));
+    }
+
+    #[test]
     fn every_field_of_the_config_is_a_documented_setting() {
-        let table = Table::try_from(Config::default()).unwrap();
+        let mut table = Table::try_from(Config::default()).unwrap();
+        table.remove(AGENTS_SECTION);
         let fields: usize = table.values().map(|s| s.as_table().unwrap().len()).sum();
         assert_eq!(fields, SETTINGS.len());
         for setting in SETTINGS {

@@ -55,11 +55,13 @@ fn write_config(root: &Path, created: &mut Vec<String>) -> Result<Config> {
     if let Some(branch) = git::current_branch(root)? {
         config.session.base_branch = branch;
     }
-    fs::create_dir_all(path.parent().expect("config has a folder"))?;
     let text = config::render(&config);
+    // Check the environment's overrides before anything is written.
+    let effective = config::load(&text, std::env::vars())?;
+    fs::create_dir_all(path.parent().expect("config has a folder"))?;
     fs::write(&path, &text).with_context(|| format!("could not write {}", path.display()))?;
     created.push(CONFIG_FILE.to_string());
-    Ok(config::load(&text, std::env::vars())?)
+    Ok(effective)
 }
 
 fn write_prompts(root: &Path, created: &mut Vec<String>) -> Result<()> {

@@ -1,0 +1,126 @@
+//! `[agents.NAME]` tables and the `[roles]` that map session roles to them.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Role;
+
+/// One configured agent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    pub kind: AgentKind,
+    /// argv of a `command` agent; it runs in the worktree.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub command: Vec<String>,
+    /// Steps file of a `scripted` agent, relative to the repository root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<String>,
+    #[serde(default = "default_timeout_secs")]
+    pub timeout_secs: u64,
+    #[serde(default = "default_idle_timeout_secs")]
+    pub idle_timeout_secs: u64,
+    /// Variables set for this agent.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Variables copied from agentry's environment; nothing else is.
+    #[serde(default = "default_pass_env")]
+    pub pass_env: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentKind {
+    Command,
+    Scripted,
+}
+
+/// The keys an `[agents.NAME]` table may hold.
+pub const AGENT_KEYS: [&str; 7] = [
+    "kind",
+    "command",
+    "script",
+    "timeout_secs",
+    "idle_timeout_secs",
+    "env",
+    "pass_env",
+];
+
+fn default_timeout_secs() -> u64 {
+    1800
+}
+
+fn default_idle_timeout_secs() -> u64 {
+    300
+}
+
+pub fn default_pass_env() -> Vec<String> {
+    ["PATH", "HOME", "USER", "LANG", "TERM", "TMPDIR"]
+        .map(String::from)
+        .to_vec()
+}
+
+/// Which agent plays each role; empty means not configured.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RolesConfig {
+    pub implementer: String,
+    /// Defaults to the implementer's agent.
+    pub fixer: String,
+    pub spec_reviewer: String,
+    pub quality_reviewer: String,
+}
+
+impl RolesConfig {
+    /// The agent name configured for `role`, if any.
+    pub fn agent_for(&self, role: Role) -> Option<&str> {
+        let name = match role {
+            Role::Implementer => &self.implementer,
+            Role::Fixer if self.fixer.is_empty() => &self.implementer,
+            Role::Fixer => &self.fixer,
+            Role::SpecReviewer => &self.spec_reviewer,
+            Role::QualityReviewer => &self.quality_reviewer,
+        };
+        (!name.is_empty()).then_some(name.as_str())
+    }
+}
+
+/// A problem found across tables: an agent that cannot run, or a role naming no agent.
+pub(super) fn check(
+    agents: &BTreeMap<String, AgentConfig>,
+    roles: &RolesConfig,
+) -> Result<(), String> {
+    for (name, agent) in agents {
+        match agent.kind {
+            AgentKind::Command if agent.command.is_empty() => {
+                return Err(format!(
+                    "agents.{name}.command: a command agent needs a non-empty argv"
+                ));
+            }
+            AgentKind::Scripted if agent.script.as_deref().is_none_or(str::is_empty) => {
+                return Err(format!(
+                    "agents.{name}.script: a scripted agent needs a steps file"
+                ));
+            }
+            _ if agent.timeout_secs == 0 => {
+                return Err(format!("agents.{name}.timeout_secs: must be at least 1"));
+            }
+            _ => {}
+        }
+    }
+    for role in Role::ALL {
+        if let Some(name) = roles.agent_for(role).filter(|n| !agents.contains_key(*n)) {
+            let known: Vec<&str> = agents.keys().map(String::as_str).collect();
+            return Err(format!(
+                "roles.{role} = {name:?} names no agent (configured agents: {})",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ));
+        }
+    }
+    Ok(())
+}
