@@ -17,6 +17,25 @@ pub enum EventType {
     StatusChanged,
     LinkAdded,
     LinkRemoved,
+    // The issue session loop (`loop_snapshot.v1` events).
+    SessionStart,
+    ImplementDone,
+    SpecReviewPass,
+    SpecReviewFail,
+    SpecFixApplied,
+    QualityReviewPass,
+    QualityReviewFail,
+    QualityFixApplied,
+    VerifyFailed,
+    OverflowFixCreated,
+    SessionDone,
+    SessionError,
+    // Merge-close.
+    MergeEvidenceRecorded,
+    MergeCloseApplied,
+    MergeCloseSkippedAlreadyClosed,
+    MergeCloseRejected,
+    OverflowParentClosedByFix,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -24,13 +43,30 @@ pub enum EventType {
 pub struct EventTypeError(pub String);
 
 impl EventType {
-    const ALL: [EventType; 6] = [
+    pub const ALL: [EventType; 23] = [
         EventType::IssueCreated,
         EventType::IssueImported,
         EventType::IssueUpdated,
         EventType::StatusChanged,
         EventType::LinkAdded,
         EventType::LinkRemoved,
+        EventType::SessionStart,
+        EventType::ImplementDone,
+        EventType::SpecReviewPass,
+        EventType::SpecReviewFail,
+        EventType::SpecFixApplied,
+        EventType::QualityReviewPass,
+        EventType::QualityReviewFail,
+        EventType::QualityFixApplied,
+        EventType::VerifyFailed,
+        EventType::OverflowFixCreated,
+        EventType::SessionDone,
+        EventType::SessionError,
+        EventType::MergeEvidenceRecorded,
+        EventType::MergeCloseApplied,
+        EventType::MergeCloseSkippedAlreadyClosed,
+        EventType::MergeCloseRejected,
+        EventType::OverflowParentClosedByFix,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,6 +77,23 @@ impl EventType {
             EventType::StatusChanged => "STATUS_CHANGED",
             EventType::LinkAdded => "LINK_ADDED",
             EventType::LinkRemoved => "LINK_REMOVED",
+            EventType::SessionStart => "SESSION_START",
+            EventType::ImplementDone => "IMPLEMENT_DONE",
+            EventType::SpecReviewPass => "SPEC_REVIEW_PASS",
+            EventType::SpecReviewFail => "SPEC_REVIEW_FAIL",
+            EventType::SpecFixApplied => "SPEC_FIX_APPLIED",
+            EventType::QualityReviewPass => "QUALITY_REVIEW_PASS",
+            EventType::QualityReviewFail => "QUALITY_REVIEW_FAIL",
+            EventType::QualityFixApplied => "QUALITY_FIX_APPLIED",
+            EventType::VerifyFailed => "VERIFY_FAILED",
+            EventType::OverflowFixCreated => "OVERFLOW_FIX_CREATED",
+            EventType::SessionDone => "SESSION_DONE",
+            EventType::SessionError => "SESSION_ERROR",
+            EventType::MergeEvidenceRecorded => "MERGE_EVIDENCE_RECORDED",
+            EventType::MergeCloseApplied => "MERGE_CLOSE_APPLIED",
+            EventType::MergeCloseSkippedAlreadyClosed => "MERGE_CLOSE_SKIPPED_ALREADY_CLOSED",
+            EventType::MergeCloseRejected => "MERGE_CLOSE_REJECTED",
+            EventType::OverflowParentClosedByFix => "OVERFLOW_PARENT_CLOSED_BY_FIX",
         }
     }
 }
@@ -66,6 +119,7 @@ impl FromStr for EventType {
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewEvent {
     pub issue_id: IssueId,
+    pub session_id: Option<String>,
     pub event_type: EventType,
     pub data: Value,
 }
@@ -75,7 +129,27 @@ pub struct NewEvent {
 pub struct Event {
     pub id: i64,
     pub issue_id: IssueId,
+    pub session_id: Option<String>,
     pub event_type: EventType,
     pub data: Value,
     pub created_at: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_round_trips_through_its_name() {
+        for event_type in EventType::ALL {
+            assert_eq!(
+                event_type.as_str().parse::<EventType>().unwrap(),
+                event_type
+            );
+            assert_eq!(
+                serde_json::to_value(event_type).unwrap(),
+                event_type.as_str()
+            );
+        }
+    }
 }

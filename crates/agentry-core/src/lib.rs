@@ -10,10 +10,14 @@ pub mod id;
 pub mod import;
 pub mod issue;
 pub mod link;
+pub mod merge;
 pub mod ready;
 pub mod role;
+pub mod schedule;
+pub mod session;
 pub mod status;
 pub mod time;
+pub mod verdict;
 
 pub use event::{Event, EventType};
 pub use id::IssueId;

@@ -4,6 +4,7 @@
 
 mod cases;
 mod ready_property;
+mod sessions;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -59,6 +60,42 @@ const CASES: &[Case] = &[
     (
         "ready_matches_the_core_rule",
         ready_property::ready_matches_the_core_rule,
+    ),
+    (
+        "claims_take_only_ready_issues_once",
+        sessions::claims_take_only_ready_issues_once,
+    ),
+    (
+        "a_released_claim_is_fenced_off",
+        sessions::a_released_claim_is_fenced_off,
+    ),
+    (
+        "concurrent_claims_have_one_winner",
+        sessions::concurrent_claims_have_one_winner,
+    ),
+    (
+        "session_events_carry_the_session",
+        sessions::session_events_carry_the_session,
+    ),
+    (
+        "an_overflow_creates_a_linked_fix_issue",
+        sessions::an_overflow_creates_a_linked_fix_issue,
+    ),
+    (
+        "merge_closes_by_the_review_gate_rules",
+        sessions::merge_closes_by_the_review_gate_rules,
+    ),
+    (
+        "merging_a_fix_issue_closes_its_parent",
+        sessions::merging_a_fix_issue_closes_its_parent,
+    ),
+    (
+        "agent_runs_are_live_until_finished",
+        sessions::agent_runs_are_live_until_finished,
+    ),
+    (
+        "the_next_ready_time_is_the_earliest_future_one",
+        sessions::the_next_ready_time_is_the_earliest_future_one,
     ),
 ];
 

@@ -26,6 +26,8 @@ pub enum StoreError {
         found: i64,
         supported: i64,
     },
+    #[error("the claim on {0} was taken back (its lease expired); this session may not write")]
+    StaleClaim(IssueId),
     #[error("store error: {0}")]
     Backend(String),
 }
@@ -34,7 +36,7 @@ impl StoreError {
     /// True when the caller asked for something the store refuses, as opposed to a failure of
     /// the store itself.
     pub fn is_refusal(&self) -> bool {
-        !matches!(self, StoreError::Backend(_))
+        !matches!(self, StoreError::Backend(_) | StoreError::StaleClaim(_))
     }
 }
 

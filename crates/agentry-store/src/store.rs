@@ -1,7 +1,13 @@
 use agentry_core::import::{ImportRecord, ImportReport};
-use agentry_core::{Event, Issue, IssueId, IssuePatch, Link, NewIssue, Status, Timestamp};
+use agentry_core::{
+    Event, EventType, Issue, IssueId, IssuePatch, Link, NewIssue, Status, Timestamp,
+};
+use serde_json::Value;
 
 use crate::StoreError;
+use crate::session::{
+    AgentRunEnd, Claim, ClaimHolder, LiveAgentRun, MergeResult, NewAgentRun, SessionEnd,
+};
 
 /// Which issues `list_issues` returns.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -62,4 +68,84 @@ pub trait Store: Send + Sync {
 
     /// Every issue with the links that start from it, in id order.
     fn export(&self) -> Result<Vec<(Issue, Vec<Link>)>, StoreError>;
+
+    /// Claims a ready issue: `open` → `in_progress` with a lease and a token larger than any
+    /// before. `None` when it is no longer ready or someone else claimed it first.
+    fn claim(
+        &self,
+        id: &IssueId,
+        holder: &ClaimHolder,
+        lease_until: Timestamp,
+        now: Timestamp,
+    ) -> Result<Option<Claim>, StoreError>;
+
+    /// Extends a claim's lease; refused with `StaleClaim` when the claim was taken back.
+    fn renew_claim(&self, claim: &Claim, lease_until: Timestamp) -> Result<(), StoreError>;
+
+    /// Every claim held now.
+    fn claims(&self) -> Result<Vec<Claim>, StoreError>;
+
+    /// Appends a session's event (a `loop_snapshot.v1`), fenced by its claim.
+    fn append_session_event(
+        &self,
+        claim: &Claim,
+        event_type: EventType,
+        data: &Value,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Creates the `[FIX]` issue of an overflowing session, which the claimed issue then
+    /// `depends-on`; fenced by the claim.
+    fn create_fix_issue(
+        &self,
+        claim: &Claim,
+        fix: NewIssue,
+        now: Timestamp,
+    ) -> Result<Issue, StoreError>;
+
+    /// Ends a session: the issue's new status (and `ready_at`), the claim released.
+    fn end_session(
+        &self,
+        claim: &Claim,
+        end: &SessionEnd,
+        now: Timestamp,
+    ) -> Result<Issue, StoreError>;
+
+    /// Records an agent run as it starts; returns its id.
+    fn start_agent_run(&self, run: &NewAgentRun) -> Result<i64, StoreError>;
+
+    /// The process of a running agent, so that a restarted orchestrator can stop it.
+    fn set_agent_run_pid(&self, run_id: i64, pid: u32) -> Result<(), StoreError>;
+
+    fn finish_agent_run(
+        &self,
+        run_id: i64,
+        end: &AgentRunEnd,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Agent runs that have a process and no end.
+    fn live_agent_runs(&self) -> Result<Vec<LiveAgentRun>, StoreError>;
+
+    /// Events after `after_id`, of one issue or of all, oldest first, at most `limit`.
+    fn events_after(
+        &self,
+        after_id: i64,
+        issue: Option<&IssueId>,
+        limit: usize,
+    ) -> Result<Vec<Event>, StoreError>;
+
+    /// The earliest `ready_at` after `now` among open issues: when the queue may next grow.
+    fn next_ready_at(&self, now: Timestamp) -> Result<Option<Timestamp>, StoreError>;
+
+    /// Records that an issue's work was merged (`replay_key` names the evidence, so the same
+    /// merge is recorded once) and closes it if the review-gate rules allow; closing a `[FIX]`
+    /// issue also closes the `needs_review` issues that depend on it.
+    fn record_merge(
+        &self,
+        id: &IssueId,
+        replay_key: &str,
+        evidence: &Value,
+        now: Timestamp,
+    ) -> Result<MergeResult, StoreError>;
 }

@@ -25,6 +25,7 @@ pub(super) fn import(
         insert_issue(tx, issue)?;
         let event = NewEvent {
             issue_id: issue.id.clone(),
+            session_id: None,
             event_type: EventType::IssueImported,
             data: json!({ "title": issue.title, "status": issue.status }),
         };

@@ -5,7 +5,10 @@ use rusqlite::Connection;
 use crate::StoreError;
 
 /// Each entry moves the schema one version up; entries are never edited once released.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_sessions.sql"),
+];
 
 /// Brings the schema up to date, refusing a database written by a newer agentry.
 pub(super) fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
@@ -38,7 +41,7 @@ mod tests {
         let err = migrate(&mut conn, "x.db").unwrap_err().to_string();
         assert_eq!(
             err,
-            "the store x.db was written by a newer agentry (schema version 99; this agentry knows up to 1): upgrade agentry"
+            "the store x.db was written by a newer agentry (schema version 99; this agentry knows up to 2): upgrade agentry"
         );
     }
 

@@ -1,8 +1,11 @@
 //! The SQLite backend: one database file, WAL journal, one connection behind a mutex.
 
+mod claims;
 mod import;
+mod merge;
 mod migrations;
 mod rows;
+mod runs;
 mod writes;
 
 use std::path::Path;
@@ -10,11 +13,23 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use agentry_core::import::{ImportRecord, ImportReport};
-use agentry_core::{Event, Issue, IssueId, IssuePatch, Link, NewIssue, Status, Timestamp};
+use agentry_core::{
+    Event, EventType, Issue, IssueId, IssuePatch, Link, NewIssue, Status, Timestamp,
+};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use serde_json::Value;
 
+use crate::session::{
+    AgentRunEnd, Claim, ClaimHolder, LiveAgentRun, MergeResult, NewAgentRun, SessionEnd,
+};
 use crate::{IssueFilter, Store, StoreError};
 use rows::{AsText, ISSUE_COLUMNS};
+
+/// The ready rule of `agentry_core::ready` for an issue row `i`, with `?1` the current time.
+const READY_CONDITION: &str = "i.status = 'open' AND i.ready_at <= ?1
+    AND NOT EXISTS (
+        SELECT 1 FROM links AS l JOIN issues AS d ON d.id = l.dst
+        WHERE l.src = i.id AND l.kind = 'depends-on' AND d.status <> 'closed')";
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
@@ -147,7 +162,7 @@ impl Store for SqliteStore {
         let conn = self.conn();
         find_issue(&conn, id)?;
         let mut stmt = conn.prepare_cached(
-            "SELECT id, issue_id, event_type, data, created_at FROM events WHERE issue_id = ?1 ORDER BY id",
+            "SELECT id, issue_id, session_id, event_type, data, created_at FROM events WHERE issue_id = ?1 ORDER BY id",
         )?;
         let events = stmt
             .query_map([AsText(id)], rows::event)?
@@ -157,13 +172,8 @@ impl Store for SqliteStore {
 
     fn ready(&self, now: Timestamp, limit: usize) -> Result<Vec<Issue>, StoreError> {
         let sql = format!(
-            "SELECT {ISSUE_COLUMNS} FROM issues AS i
-             WHERE i.status = 'open' AND i.ready_at <= ?1
-               AND NOT EXISTS (
-                   SELECT 1 FROM links AS l JOIN issues AS d ON d.id = l.dst
-                   WHERE l.src = i.id AND l.kind = 'depends-on' AND d.status <> 'closed')
-             ORDER BY i.priority, i.ready_at, i.id
-             LIMIT ?2"
+            "SELECT {ISSUE_COLUMNS} FROM issues AS i WHERE {READY_CONDITION}
+             ORDER BY i.priority, i.ready_at, i.id LIMIT ?2"
         );
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         query_issues(&self.conn(), &sql, params![AsText(now), limit])
@@ -196,5 +206,113 @@ impl Store for SqliteStore {
             exported.push((issue, own));
         }
         Ok(exported)
+    }
+
+    fn claim(
+        &self,
+        id: &IssueId,
+        holder: &ClaimHolder,
+        lease_until: Timestamp,
+        now: Timestamp,
+    ) -> Result<Option<Claim>, StoreError> {
+        self.write(|tx| claims::claim(tx, id, holder, lease_until, now))
+    }
+
+    fn renew_claim(&self, claim: &Claim, lease_until: Timestamp) -> Result<(), StoreError> {
+        self.write(|tx| claims::renew(tx, claim, lease_until))
+    }
+
+    fn claims(&self) -> Result<Vec<Claim>, StoreError> {
+        claims::claims(&self.conn())
+    }
+
+    fn append_session_event(
+        &self,
+        claim: &Claim,
+        event_type: EventType,
+        data: &Value,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| claims::append(tx, claim, event_type, data, now))
+    }
+
+    fn create_fix_issue(
+        &self,
+        claim: &Claim,
+        fix: NewIssue,
+        now: Timestamp,
+    ) -> Result<Issue, StoreError> {
+        self.write(|tx| claims::create_fix_issue(tx, claim, fix, now))
+    }
+
+    fn end_session(
+        &self,
+        claim: &Claim,
+        end: &SessionEnd,
+        now: Timestamp,
+    ) -> Result<Issue, StoreError> {
+        self.write(|tx| claims::end_session(tx, claim, end, now))
+    }
+
+    fn start_agent_run(&self, run: &NewAgentRun) -> Result<i64, StoreError> {
+        runs::start(&self.conn(), run)
+    }
+
+    fn set_agent_run_pid(&self, run_id: i64, pid: u32) -> Result<(), StoreError> {
+        runs::set_pid(&self.conn(), run_id, pid)
+    }
+
+    fn finish_agent_run(
+        &self,
+        run_id: i64,
+        end: &AgentRunEnd,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        runs::finish(&self.conn(), run_id, end, now)
+    }
+
+    fn live_agent_runs(&self) -> Result<Vec<LiveAgentRun>, StoreError> {
+        runs::live(&self.conn())
+    }
+
+    fn events_after(
+        &self,
+        after_id: i64,
+        issue: Option<&IssueId>,
+        limit: usize,
+    ) -> Result<Vec<Event>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, issue_id, session_id, event_type, data, created_at FROM events
+             WHERE id > ?1 AND (?2 IS NULL OR issue_id = ?2) ORDER BY id LIMIT ?3",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let events = stmt
+            .query_map(
+                params![after_id, issue.map(IssueId::as_str), limit],
+                rows::event,
+            )?
+            .collect::<Result<_, _>>()?;
+        Ok(events)
+    }
+
+    fn next_ready_at(&self, now: Timestamp) -> Result<Option<Timestamp>, StoreError> {
+        let next: Option<AsText<Timestamp>> = self
+            .conn()
+            .prepare_cached(
+                "SELECT MIN(ready_at) FROM issues WHERE status = 'open' AND ready_at > ?1",
+            )?
+            .query_row([AsText(now)], |row| row.get(0))?;
+        Ok(next.map(|t| t.0))
+    }
+
+    fn record_merge(
+        &self,
+        id: &IssueId,
+        replay_key: &str,
+        evidence: &Value,
+        now: Timestamp,
+    ) -> Result<MergeResult, StoreError> {
+        self.write(|tx| merge::record(tx, id, replay_key, evidence, now))
     }
 }

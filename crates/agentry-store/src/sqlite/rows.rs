@@ -78,16 +78,17 @@ pub(super) fn link(row: &Row) -> rusqlite::Result<Link> {
     Ok(Link::new(text(row, 0)?, text(row, 1)?, text(row, 2)?))
 }
 
-/// Reads `id, issue_id, event_type, data, created_at`.
+/// Reads `id, issue_id, session_id, event_type, data, created_at`.
 pub(super) fn event(row: &Row) -> rusqlite::Result<Event> {
-    let data: String = row.get(3)?;
+    let data: String = row.get(4)?;
     Ok(Event {
         id: row.get(0)?,
         issue_id: text(row, 1)?,
-        event_type: text(row, 2)?,
+        session_id: row.get(2)?,
+        event_type: text(row, 3)?,
         data: serde_json::from_str(&data).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, Box::new(e))
+            rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, Box::new(e))
         })?,
-        created_at: text::<Timestamp>(row, 4)?,
+        created_at: text::<Timestamp>(row, 5)?,
     })
 }

@@ -17,10 +17,11 @@ pub(super) fn append_event(
     now: Timestamp,
 ) -> Result<(), StoreError> {
     conn.prepare_cached(
-        "INSERT INTO events (issue_id, event_type, data, created_at) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO events (issue_id, session_id, event_type, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![
         AsText(&event.issue_id),
+        event.session_id,
         event.event_type.as_str(),
         event.data.to_string(),
         AsText(now)
@@ -31,6 +32,7 @@ pub(super) fn append_event(
 fn event(issue_id: &IssueId, event_type: EventType, data: serde_json::Value) -> NewEvent {
     NewEvent {
         issue_id: issue_id.clone(),
+        session_id: None,
         event_type,
         data,
     }

@@ -1,0 +1,31 @@
+//! agentry's agent backends: an [`AgentRequest`] (role, issue, prompt, worktree) goes in, a
+//! stream of normalised [`AgentEvent`]s and an [`AgentOutcome`] come out. One module per
+//! backend: `command` runs a program, `scripted` plays a steps file (for the demo and tests).
+//!
+//! This crate may depend only on `agentry-core` and `agentry-process` among agentry's crates;
+//! every child process it starts goes through `agentry-process`.
+
+mod agent;
+mod child;
+mod command;
+mod error;
+mod outcome;
+mod scripted;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use agentry_core::config::{AgentConfig, AgentKind};
+
+pub use agent::{Agent, AgentEvent, AgentRequest};
+pub use command::CommandAgent;
+pub use error::AgentError;
+pub use outcome::{AgentFailure, AgentOutcome};
+
+/// Builds the agent named `name` from its config; `root` is the repository root (relative script paths resolve against it).
+pub fn build(name: &str, config: &AgentConfig, root: &Path) -> Result<Arc<dyn Agent>, AgentError> {
+    Ok(match config.kind {
+        AgentKind::Command => Arc::new(CommandAgent::new(name, config)?),
+        AgentKind::Scripted => Arc::new(scripted::ScriptedAgent::load(name, config, root)?),
+    })
+}

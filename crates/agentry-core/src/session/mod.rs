@@ -1,0 +1,19 @@
+//! The issue session loop as a pure state machine: `step(state, input) -> (state, actions)`.
+//!
+//! A session implements an issue, verifies it, passes a spec review (up to its cap) and a
+//! quality review (up to its cap) with fix rounds between, then a fresh verification, and ends
+//! in exactly one terminal event: `SESSION_DONE`, `OVERFLOW_FIX_CREATED`, `VERIFY_FAILED` or
+//! `SESSION_ERROR`. The engine performs the actions and feeds their results back as inputs.
+
+mod machine;
+mod overflow;
+pub mod snapshot;
+
+pub use machine::{
+    Action, Caps, FixRequest, Input, Outcome, Review, Session, SessionIds, is_fresh,
+};
+pub use overflow::{Overflow, fix_issue, fix_title, is_fix_issue};
+pub use snapshot::{Attempts, Snapshot, SnapshotStatus, Stage, VerifyEvidence};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,361 @@
+//! Cases for claims, session writes, agent runs and merge-close.
+
+use std::sync::Arc;
+
+use agentry_core::session::{Overflow, fix_issue};
+use agentry_core::{EventType, IssueId, Link, LinkKind, NewIssue, Status};
+use agentry_store::session::{
+    AgentRunEnd, Claim, ClaimHolder, MergeResult, NewAgentRun, SessionEnd,
+};
+use agentry_store::{Store, StoreError};
+use serde_json::json;
+
+use crate::MakeStore;
+use crate::cases::t0;
+
+fn holder(session: &str) -> ClaimHolder {
+    ClaimHolder {
+        session_id: session.into(),
+        orchestrator_id: "orch".into(),
+        host: "host".into(),
+        pid: 42,
+    }
+}
+
+fn claim(store: &dyn Store, id: &IssueId, session: &str) -> Option<Claim> {
+    store
+        .claim(id, &holder(session), t0().plus_secs(60), t0())
+        .unwrap()
+}
+
+fn end(status: Status, failed: bool) -> SessionEnd {
+    SessionEnd {
+        status,
+        reason: "test".into(),
+        ready_at: None,
+        failed,
+    }
+}
+
+pub(crate) fn claims_take_only_ready_issues_once(make: MakeStore) {
+    let store = make();
+    let ready = store.create_issue(NewIssue::new("ready"), t0()).unwrap();
+    let later = store
+        .create_issue(
+            NewIssue {
+                ready_at: Some(t0().plus_secs(5)),
+                ..NewIssue::new("later")
+            },
+            t0(),
+        )
+        .unwrap();
+    let waiting = store
+        .create_issue(
+            NewIssue {
+                depends_on: vec![ready.id.clone()],
+                ..NewIssue::new("waiting")
+            },
+            t0(),
+        )
+        .unwrap();
+    let won = claim(store.as_ref(), &ready.id, "s1").expect("a ready issue can be claimed");
+    assert_eq!(
+        (won.token, won.session_id.as_str(), won.failed_sessions),
+        (1, "s1", 0)
+    );
+    assert_eq!(store.issue(&ready.id).unwrap().status, Status::InProgress);
+    assert!(
+        claim(store.as_ref(), &ready.id, "s2").is_none(),
+        "claimed twice"
+    );
+    assert!(
+        claim(store.as_ref(), &later.id, "s3").is_none(),
+        "claimed before its ready_at"
+    );
+    assert!(
+        claim(store.as_ref(), &waiting.id, "s4").is_none(),
+        "claimed with an open dependency"
+    );
+    assert_eq!(store.claims().unwrap(), vec![won]);
+    assert!(store.ready(t0(), 10).unwrap().is_empty());
+}
+
+pub(crate) fn a_released_claim_is_fenced_off(make: MakeStore) {
+    let store = make();
+    let id = store.create_issue(NewIssue::new("a"), t0()).unwrap().id;
+    let first = claim(store.as_ref(), &id, "s1").unwrap();
+    store.renew_claim(&first, t0().plus_secs(120)).unwrap();
+    let backoff = SessionEnd {
+        ready_at: Some(t0().plus_secs(10)),
+        ..end(Status::Open, true)
+    };
+    let issue = store.end_session(&first, &backoff, t0()).unwrap();
+    assert_eq!(
+        (issue.status, issue.ready_at),
+        (Status::Open, t0().plus_secs(10))
+    );
+    assert!(matches!(
+        store.renew_claim(&first, t0()),
+        Err(StoreError::StaleClaim(_))
+    ));
+    let stale_write = store.append_session_event(&first, EventType::SessionStart, &json!({}), t0());
+    assert!(matches!(stale_write, Err(StoreError::StaleClaim(_))));
+    assert!(
+        store
+            .claim(&id, &holder("s2"), t0().plus_secs(60), t0())
+            .unwrap()
+            .is_none(),
+        "backoff holds"
+    );
+    let second = store
+        .claim(&id, &holder("s2"), t0().plus_secs(70), t0().plus_secs(10))
+        .unwrap()
+        .unwrap();
+    assert_eq!((second.token, second.failed_sessions), (2, 1));
+    assert!(matches!(
+        store.end_session(&first, &end(Status::Open, false), t0()),
+        Err(StoreError::StaleClaim(_))
+    ));
+    assert_eq!(
+        store.issue(&id).unwrap().status,
+        Status::InProgress,
+        "a stale end changed nothing"
+    );
+}
+
+pub(crate) fn concurrent_claims_have_one_winner(make: MakeStore) {
+    let store: Arc<dyn Store> = Arc::from(make());
+    let id = store
+        .create_issue(NewIssue::new("contended"), t0())
+        .unwrap()
+        .id;
+    let winners: usize = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|n| {
+                let (store, id) = (Arc::clone(&store), id.clone());
+                scope.spawn(move || claim(store.as_ref(), &id, &format!("s{n}")).is_some())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| usize::from(h.join().unwrap()))
+            .sum()
+    });
+    assert_eq!(winners, 1);
+}
+
+pub(crate) fn session_events_carry_the_session(make: MakeStore) {
+    let store = make();
+    let id = store.create_issue(NewIssue::new("a"), t0()).unwrap().id;
+    let held = claim(store.as_ref(), &id, "s1").unwrap();
+    store
+        .append_session_event(
+            &held,
+            EventType::SessionStart,
+            &json!({"stage": "RUNNING"}),
+            t0(),
+        )
+        .unwrap();
+    let events = store.events(&id).unwrap();
+    let last = events.last().unwrap();
+    assert_eq!(
+        (last.event_type, last.session_id.as_deref()),
+        (EventType::SessionStart, Some("s1"))
+    );
+    assert_eq!(last.data["stage"], "RUNNING");
+    let after: Vec<_> = store
+        .events_after(events[0].id, Some(&id), 10)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(after, events[1..].iter().map(|e| e.id).collect::<Vec<_>>());
+    assert_eq!(store.events_after(0, None, 1).unwrap().len(), 1);
+}
+
+pub(crate) fn an_overflow_creates_a_linked_fix_issue(make: MakeStore) {
+    let store = make();
+    let original = store
+        .create_issue(
+            NewIssue {
+                done_when: vec!["works".into()],
+                ..NewIssue::new("a")
+            },
+            t0(),
+        )
+        .unwrap();
+    let held = claim(store.as_ref(), &original.id, "s1").unwrap();
+    let overflow = Overflow {
+        reason: "SPEC_REVIEW failed at attempt 3/3".into(),
+        failed_items: vec![],
+        fix_list: vec![],
+        verify: None,
+    };
+    let fix = store
+        .create_fix_issue(&held, fix_issue(&original, &overflow), t0())
+        .unwrap();
+    assert_eq!(fix.done_when, vec!["works"]);
+    assert!(store.links(&original.id).unwrap().contains(&Link::new(
+        original.id.clone(),
+        LinkKind::DependsOn,
+        fix.id.clone()
+    )));
+    store
+        .end_session(&held, &end(Status::NeedsReview, false), t0())
+        .unwrap();
+    assert_eq!(
+        store.ready(t0(), 10).unwrap(),
+        vec![store.issue(&fix.id).unwrap()]
+    );
+}
+
+/// Takes an issue through a session to `needs_review` with a review-gate marker.
+fn reviewed(store: &dyn Store, title: &str) -> IssueId {
+    let id = store.create_issue(NewIssue::new(title), t0()).unwrap().id;
+    let held = claim(store, &id, &format!("s-{title}")).unwrap();
+    store
+        .append_session_event(&held, EventType::SessionDone, &json!({}), t0())
+        .unwrap();
+    store
+        .end_session(&held, &end(Status::NeedsReview, false), t0())
+        .unwrap();
+    id
+}
+
+pub(crate) fn merge_closes_by_the_review_gate_rules(make: MakeStore) {
+    let store = make();
+    let id = reviewed(store.as_ref(), "a");
+    let evidence = json!({"branch_head": "abc"});
+    let closed = store
+        .record_merge(&id, "agentry/a#abc", &evidence, t0())
+        .unwrap();
+    assert_eq!(
+        closed,
+        MergeResult::Closed {
+            parents_closed: vec![]
+        }
+    );
+    assert_eq!(store.issue(&id).unwrap().status, Status::Closed);
+    assert_eq!(
+        store
+            .record_merge(&id, "agentry/a#abc", &evidence, t0())
+            .unwrap(),
+        MergeResult::AlreadyRecorded
+    );
+    assert_eq!(
+        store
+            .record_merge(&id, "agentry/a#def", &evidence, t0())
+            .unwrap(),
+        MergeResult::SkippedAlreadyClosed
+    );
+    let reopened = reviewed(store.as_ref(), "b");
+    store
+        .set_status(&reopened, Status::Open, "changes asked", t0())
+        .unwrap();
+    let held = claim(store.as_ref(), &reopened, "s-b2").unwrap();
+    store
+        .end_session(&held, &end(Status::NeedsReview, false), t0())
+        .unwrap();
+    let rejected = store
+        .record_merge(&reopened, "agentry/b#1", &evidence, t0())
+        .unwrap();
+    assert!(matches!(rejected, MergeResult::Rejected { reason } if reason.contains("reopened")));
+    let types: Vec<_> = store
+        .events(&id)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event_type)
+        .collect();
+    assert!(types.ends_with(&[
+        EventType::MergeEvidenceRecorded,
+        EventType::MergeCloseSkippedAlreadyClosed
+    ]));
+    assert!(types.contains(&EventType::MergeCloseApplied));
+}
+
+pub(crate) fn merging_a_fix_issue_closes_its_parent(make: MakeStore) {
+    let store = make();
+    let original = store.create_issue(NewIssue::new("a"), t0()).unwrap();
+    let held = claim(store.as_ref(), &original.id, "s1").unwrap();
+    let overflow = Overflow {
+        reason: "r".into(),
+        failed_items: vec![],
+        fix_list: vec![],
+        verify: None,
+    };
+    let fix = store
+        .create_fix_issue(&held, fix_issue(&original, &overflow), t0())
+        .unwrap();
+    store
+        .end_session(&held, &end(Status::NeedsReview, false), t0())
+        .unwrap();
+    let fix_held = claim(store.as_ref(), &fix.id, "s2").unwrap();
+    store
+        .append_session_event(&fix_held, EventType::SessionDone, &json!({}), t0())
+        .unwrap();
+    store
+        .end_session(&fix_held, &end(Status::NeedsReview, false), t0())
+        .unwrap();
+    let result = store.record_merge(&fix.id, "k", &json!({}), t0()).unwrap();
+    assert_eq!(
+        result,
+        MergeResult::Closed {
+            parents_closed: vec![original.id.clone()]
+        }
+    );
+    assert_eq!(store.issue(&original.id).unwrap().status, Status::Closed);
+    let last = store.events(&original.id).unwrap().pop().unwrap();
+    assert_eq!(last.event_type, EventType::OverflowParentClosedByFix);
+}
+
+pub(crate) fn agent_runs_are_live_until_finished(make: MakeStore) {
+    let store = make();
+    let id = store.create_issue(NewIssue::new("a"), t0()).unwrap().id;
+    let run = NewAgentRun {
+        issue_id: id.clone(),
+        session_id: "s".into(),
+        role: "implementer".into(),
+        backend: "command".into(),
+        host: "h".into(),
+        started_at: t0(),
+    };
+    let run_id = store.start_agent_run(&run).unwrap();
+    assert!(
+        store.live_agent_runs().unwrap().is_empty(),
+        "no process yet"
+    );
+    store.set_agent_run_pid(run_id, 4321).unwrap();
+    let live = store.live_agent_runs().unwrap();
+    assert_eq!(
+        (live[0].id, live[0].pid, live[0].host.as_str()),
+        (run_id, 4321, "h")
+    );
+    store
+        .finish_agent_run(
+            run_id,
+            &AgentRunEnd {
+                exit_code: Some(0),
+                error: None,
+            },
+            t0(),
+        )
+        .unwrap();
+    assert!(store.live_agent_runs().unwrap().is_empty());
+}
+
+pub(crate) fn the_next_ready_time_is_the_earliest_future_one(make: MakeStore) {
+    let store = make();
+    assert_eq!(store.next_ready_at(t0()).unwrap(), None);
+    for secs in [30, 10, -5] {
+        store
+            .create_issue(
+                NewIssue {
+                    ready_at: Some(t0().plus_secs(secs)),
+                    ..NewIssue::new("x")
+                },
+                t0(),
+            )
+            .unwrap();
+    }
+    assert_eq!(store.next_ready_at(t0()).unwrap(), Some(t0().plus_secs(10)));
+}

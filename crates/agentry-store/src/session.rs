@@ -1,0 +1,83 @@
+//! What the store keeps for running sessions: claims with leases and fencing tokens, the end
+//! of a session, agent runs, and merge evidence.
+
+use agentry_core::{IssueId, Status, Timestamp};
+use serde::Serialize;
+
+/// Who holds a claim: the session, and the orchestrator process that runs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimHolder {
+    pub session_id: String,
+    pub orchestrator_id: String,
+    pub host: String,
+    pub pid: u32,
+}
+
+/// A claim on an issue. Every write a session makes carries it; the store refuses a claim
+/// whose token is no longer the issue's current one (its lease expired and it was taken back).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Claim {
+    pub issue_id: IssueId,
+    pub token: i64,
+    pub session_id: String,
+    pub orchestrator_id: String,
+    pub host: String,
+    pub pid: u32,
+    pub claimed_at: Timestamp,
+    pub lease_until: Timestamp,
+    /// Failed sessions of this issue before this one.
+    pub failed_sessions: u32,
+}
+
+/// How a session leaves its issue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionEnd {
+    pub status: Status,
+    pub reason: String,
+    /// A new `ready_at` (a backoff), if the issue goes back to the queue.
+    pub ready_at: Option<Timestamp>,
+    /// Whether this counts as a failed session of the issue (not when the orchestrator failed).
+    pub failed: bool,
+}
+
+/// An agent run as it starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewAgentRun {
+    pub issue_id: IssueId,
+    pub session_id: String,
+    pub role: String,
+    pub backend: String,
+    pub host: String,
+    pub started_at: Timestamp,
+}
+
+/// How an agent run ended.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AgentRunEnd {
+    pub exit_code: Option<i32>,
+    pub error: Option<String>,
+}
+
+/// An agent run that has a process and no end yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveAgentRun {
+    pub id: i64,
+    pub issue_id: IssueId,
+    pub host: String,
+    pub pid: u32,
+}
+
+/// What merge evidence did to an issue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum MergeResult {
+    /// The same evidence was seen before; nothing written.
+    AlreadyRecorded,
+    Closed {
+        parents_closed: Vec<IssueId>,
+    },
+    SkippedAlreadyClosed,
+    Rejected {
+        reason: String,
+    },
+}

@@ -1,0 +1,181 @@
+//! Claims, leases and fencing tokens; the writes a claimed session makes.
+
+use agentry_core::event::NewEvent;
+use agentry_core::{EventType, Issue, IssueId, Link, LinkKind, NewIssue, Status, Timestamp};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use serde_json::{Value, json};
+
+use super::rows::{AsText, text};
+use super::writes::{self, append_event};
+use super::{READY_CONDITION, find_issue};
+use crate::StoreError;
+use crate::session::{Claim, ClaimHolder, SessionEnd};
+
+const CLAIM_COLUMNS: &str = "c.issue_id, c.token, c.session_id, c.orchestrator_id, c.host, c.pid, c.claimed_at, c.lease_until, i.failed_sessions";
+
+fn claim_row(row: &Row) -> rusqlite::Result<Claim> {
+    Ok(Claim {
+        issue_id: text(row, 0)?,
+        token: row.get(1)?,
+        session_id: row.get(2)?,
+        orchestrator_id: row.get(3)?,
+        host: row.get(4)?,
+        pid: row.get(5)?,
+        claimed_at: text(row, 6)?,
+        lease_until: text(row, 7)?,
+        failed_sessions: row.get(8)?,
+    })
+}
+
+pub(super) fn claim(
+    tx: &Transaction,
+    id: &IssueId,
+    holder: &ClaimHolder,
+    lease_until: Timestamp,
+    now: Timestamp,
+) -> Result<Option<Claim>, StoreError> {
+    let sql = format!(
+        "UPDATE issues AS i SET status = 'in_progress', claim_token = claim_token + 1, updated_at = ?1
+         WHERE i.id = ?2 AND {READY_CONDITION}
+           AND NOT EXISTS (SELECT 1 FROM claims AS c WHERE c.issue_id = i.id)"
+    );
+    if tx
+        .prepare_cached(&sql)?
+        .execute(params![AsText(now), AsText(id)])?
+        == 0
+    {
+        return Ok(None);
+    }
+    tx.prepare_cached(
+        "INSERT INTO claims (issue_id, token, session_id, orchestrator_id, host, pid, claimed_at, lease_until)
+         SELECT id, claim_token, ?2, ?3, ?4, ?5, ?6, ?7 FROM issues WHERE id = ?1",
+    )?
+    .execute(params![
+        AsText(id),
+        holder.session_id,
+        holder.orchestrator_id,
+        holder.host,
+        holder.pid,
+        AsText(now),
+        AsText(lease_until)
+    ])?;
+    let reason = format!("claimed by session {}", holder.session_id);
+    let data = json!({ "from": Status::Open, "to": Status::InProgress, "reason": reason });
+    append_event(
+        tx,
+        &session_event(id, &holder.session_id, EventType::StatusChanged, data),
+        now,
+    )?;
+    current_claim(tx, id).map(Some)
+}
+
+fn current_claim(conn: &Connection, id: &IssueId) -> Result<Claim, StoreError> {
+    let sql = format!(
+        "SELECT {CLAIM_COLUMNS} FROM claims AS c JOIN issues AS i ON i.id = c.issue_id WHERE c.issue_id = ?1"
+    );
+    conn.query_row(&sql, [AsText(id)], claim_row)
+        .optional()?
+        .ok_or_else(|| StoreError::StaleClaim(id.clone()))
+}
+
+pub(super) fn claims(conn: &Connection) -> Result<Vec<Claim>, StoreError> {
+    let sql = format!(
+        "SELECT {CLAIM_COLUMNS} FROM claims AS c JOIN issues AS i ON i.id = c.issue_id ORDER BY c.issue_id"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let claims = stmt.query_map([], claim_row)?.collect::<Result<_, _>>()?;
+    Ok(claims)
+}
+
+/// Refuses a claim that is no longer the issue's current one.
+fn check_fence(conn: &Connection, claim: &Claim) -> Result<(), StoreError> {
+    let token: Option<i64> = conn
+        .prepare_cached("SELECT token FROM claims WHERE issue_id = ?1")?
+        .query_row([AsText(&claim.issue_id)], |row| row.get(0))
+        .optional()?;
+    match token {
+        Some(token) if token == claim.token => Ok(()),
+        _ => Err(StoreError::StaleClaim(claim.issue_id.clone())),
+    }
+}
+
+pub(super) fn renew(
+    tx: &Transaction,
+    claim: &Claim,
+    lease_until: Timestamp,
+) -> Result<(), StoreError> {
+    check_fence(tx, claim)?;
+    tx.prepare_cached("UPDATE claims SET lease_until = ?2 WHERE issue_id = ?1")?
+        .execute(params![AsText(&claim.issue_id), AsText(lease_until)])?;
+    Ok(())
+}
+
+fn session_event(id: &IssueId, session_id: &str, event_type: EventType, data: Value) -> NewEvent {
+    NewEvent {
+        issue_id: id.clone(),
+        session_id: Some(session_id.to_string()),
+        event_type,
+        data,
+    }
+}
+
+pub(super) fn append(
+    tx: &Transaction,
+    claim: &Claim,
+    event_type: EventType,
+    data: &Value,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    check_fence(tx, claim)?;
+    let event = session_event(&claim.issue_id, &claim.session_id, event_type, data.clone());
+    append_event(tx, &event, now)
+}
+
+pub(super) fn create_fix_issue(
+    tx: &Transaction,
+    claim: &Claim,
+    fix: NewIssue,
+    now: Timestamp,
+) -> Result<Issue, StoreError> {
+    check_fence(tx, claim)?;
+    fix.validate()?;
+    let issue = writes::create_issue(tx, fix, now)?;
+    let link = Link::new(
+        claim.issue_id.clone(),
+        LinkKind::DependsOn,
+        issue.id.clone(),
+    );
+    writes::add_link(tx, &link, now)?;
+    Ok(issue)
+}
+
+pub(super) fn end_session(
+    tx: &Transaction,
+    claim: &Claim,
+    end: &SessionEnd,
+    now: Timestamp,
+) -> Result<Issue, StoreError> {
+    check_fence(tx, claim)?;
+    let mut issue = find_issue(tx, &claim.issue_id)?;
+    issue.status.check_transition(end.status)?;
+    let from = issue.status;
+    issue.status = end.status;
+    issue.updated_at = now;
+    if let Some(ready_at) = end.ready_at {
+        issue.ready_at = ready_at;
+    }
+    tx.prepare_cached(
+        "UPDATE issues SET status = ?2, ready_at = ?3, updated_at = ?4, failed_sessions = failed_sessions + ?5
+         WHERE id = ?1",
+    )?
+    .execute(params![AsText(&issue.id), issue.status.as_str(), AsText(issue.ready_at), AsText(now), i64::from(end.failed)])?;
+    tx.prepare_cached("DELETE FROM claims WHERE issue_id = ?1")?
+        .execute([AsText(&issue.id)])?;
+    let data = json!({ "from": from, "to": end.status, "reason": end.reason });
+    append_event(
+        tx,
+        &session_event(&issue.id, &claim.session_id, EventType::StatusChanged, data),
+        now,
+    )?;
+    Ok(issue)
+}

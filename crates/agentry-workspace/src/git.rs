@@ -1,0 +1,107 @@
+//! Running the `git` program.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::WorkspaceError;
+
+/// Variables that point git at another repository than the one given with `-C`; they are set
+/// when agentry itself runs inside a git hook.
+const REPOSITORY_ENV: [&str; 3] = ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"];
+
+/// Runs git in `dir` and returns its stdout; any exit but 0 is an error.
+pub(crate) fn run(dir: &Path, args: &[impl AsRef<str>]) -> Result<String, WorkspaceError> {
+    let output = invoke(dir, args)?;
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    } else {
+        Err(failure(args, &output))
+    }
+}
+
+/// Runs a git command whose exit code 1 means "no" (a missing ref or key, not an ancestor,
+/// differences found): `None` then, its stdout on 0, an error on anything else.
+pub(crate) fn probe(
+    dir: &Path,
+    args: &[impl AsRef<str>],
+) -> Result<Option<String>, WorkspaceError> {
+    let output = invoke(dir, args)?;
+    match output.status.code() {
+        Some(0) => Ok(Some(String::from_utf8_lossy(&output.stdout).into_owned())),
+        Some(1) => Ok(None),
+        _ => Err(failure(args, &output)),
+    }
+}
+
+fn invoke(dir: &Path, args: &[impl AsRef<str>]) -> Result<Output, WorkspaceError> {
+    let mut command = Command::new("git");
+    command
+        .arg("-C")
+        .arg(dir)
+        .args(args.iter().map(AsRef::as_ref));
+    for name in REPOSITORY_ENV {
+        command.env_remove(name);
+    }
+    command.output().map_err(|source| WorkspaceError::Spawn {
+        command: command_line(args),
+        source,
+    })
+}
+
+fn failure(args: &[impl AsRef<str>], output: &Output) -> WorkspaceError {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
+    let stderr = if lines.is_empty() {
+        output.status.to_string()
+    } else {
+        lines.join("; ")
+    };
+    WorkspaceError::Git {
+        command: command_line(args),
+        stderr,
+    }
+}
+
+/// The command as one line: arguments with spaces or line breaks (commit messages) are quoted.
+pub(crate) fn command_line(args: &[impl AsRef<str>]) -> String {
+    let mut line = String::from("git");
+    for arg in args.iter().map(AsRef::as_ref) {
+        line.push(' ');
+        if arg.is_empty() || arg.contains(|c: char| c.is_whitespace() || c == '"') {
+            line.push_str(&format!("{arg:?}"));
+        } else {
+            line.push_str(arg);
+        }
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_command_line_stays_on_one_line() {
+        assert_eq!(
+            command_line(&["commit", "-m", "Fix it\n\nAgentry-Issue: i-1"]),
+            r#"git commit -m "Fix it\n\nAgentry-Issue: i-1""#
+        );
+        assert_eq!(command_line(&["status"]), "git status");
+    }
+
+    #[test]
+    fn a_failure_names_the_command_and_joins_stderr() {
+        let err = run(Path::new("/"), &["no-such-subcommand", "x"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("git no-such-subcommand x failed: "),
+            "{err}"
+        );
+        assert!(!err.contains('\n'), "{err}");
+    }
+}

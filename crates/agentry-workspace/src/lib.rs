@@ -1,0 +1,20 @@
+//! agentry's git layer. Each issue works on its own branch `agentry/<id>` in its own worktree
+//! under `.agentry/worktrees/<id>`; this crate prepares those worktrees, commits in them, keeps
+//! the work of a failed attempt before a retry, diffs a branch against its base, sees when a
+//! person has merged it, repairs what a crash left behind, and runs the verify commands.
+//! Every git operation runs the `git` program; there is no git library.
+//!
+//! Of agentry's crates it may depend only on `agentry-core` and `agentry-process`.
+
+#![warn(missing_docs)]
+
+mod error;
+mod git;
+mod repair;
+mod verify;
+mod workspace;
+mod worktrees;
+
+pub use error::WorkspaceError;
+pub use verify::{VerifyRun, verify};
+pub use workspace::{Commit, MergeEvidence, Workspace};

@@ -1,0 +1,348 @@
+//! One repository's issue worktrees and branches.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use agentry_core::{IssueId, Timestamp};
+
+use crate::worktrees::{self, Registered};
+use crate::{WorkspaceError, git};
+
+/// Where issue worktrees live, relative to the repository root.
+pub(crate) const WORKTREES_DIR: &str = ".agentry/worktrees";
+/// The line in `info/exclude` that keeps issue worktrees out of the main checkout's status
+/// (and out of a `git add -A` there, which would record them as embedded repositories).
+const EXCLUDE_LINE: &str = "/.agentry/worktrees/";
+/// Who commits when the repository names nobody.
+const FALLBACK_IDENTITY: [(&str, &str); 2] = [
+    ("user.name", "agentry"),
+    ("user.email", "agentry@localhost"),
+];
+
+/// A repository whose issues each get a branch and a worktree. Keep one per repository and
+/// share it: its lock is what keeps concurrent sessions' git commands from racing on the
+/// repository's shared files.
+#[derive(Debug)]
+pub struct Workspace {
+    pub(crate) root: PathBuf,
+    lock: Mutex<()>,
+}
+
+/// A commit made in an issue's worktree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Commit {
+    /// The commit's full sha.
+    pub sha: String,
+    /// The commit's committer time.
+    pub at: Timestamp,
+}
+
+/// Why an issue's branch counts as merged: its head is an ancestor of the base's head.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MergeEvidence {
+    /// The sha the issue's branch points at.
+    pub branch_head: String,
+    /// The sha the base points at, which has the branch head among its ancestors.
+    pub base_head: String,
+}
+
+impl Workspace {
+    /// A workspace over the repository checked out at `root`.
+    pub fn new(root: PathBuf) -> Self {
+        Self {
+            root,
+            lock: Mutex::new(()),
+        }
+    }
+
+    /// `.agentry/worktrees/<issue-id>` under the root.
+    pub fn worktree_path(&self, issue: &IssueId) -> PathBuf {
+        self.root.join(relative_path(issue))
+    }
+
+    /// `agentry/<issue-id>`.
+    pub fn branch_name(issue: &IssueId) -> String {
+        format!("agentry/{issue}")
+    }
+
+    /// Creates the issue's worktree on branch `agentry/<id>`, starting the branch at `start` (a
+    /// branch name or commit). A branch that already exists (a retry) is checked out as it is,
+    /// not reset to `start`; a worktree already at the path for that branch is reused.
+    /// Returns the worktree's path.
+    pub fn prepare(&self, issue: &IssueId, start: &str) -> Result<PathBuf, WorkspaceError> {
+        let _lock = self.lock();
+        let path = self.worktree_path(issue);
+        let branch = Self::branch_name(issue);
+        if path.exists() {
+            let ours = self
+                .registration(&path)?
+                .is_some_and(|w| w.branch.as_deref() == Some(&format!("refs/heads/{branch}")));
+            return if ours {
+                Ok(path)
+            } else {
+                Err(WorkspaceError::Occupied { path, branch })
+            };
+        }
+        self.exclude_worktrees()?;
+        // A registration left by a worktree whose directory was deleted would refuse the add.
+        git::run(&self.root, &["worktree", "prune"])?;
+        let relative = relative_path(issue);
+        let mut add = vec!["worktree", "add", "--quiet"];
+        if self.head_of(issue)?.is_some() {
+            add.extend([relative.as_str(), branch.as_str()]);
+        } else {
+            // --no-track: a branch started from a remote branch must not push or pull there.
+            add.extend(["--no-track", "-b", &branch, &relative, start]);
+        }
+        git::run(&self.root, &add)?;
+        Ok(path)
+    }
+
+    /// Stages everything (`git add -A`) and commits it with the message
+    /// `<title>\n\nAgentry-Issue: <id>`. `None` when nothing changed. Where the repository has no
+    /// user.name or user.email, the commit is made as `agentry <agentry@localhost>`.
+    pub fn commit_all(
+        &self,
+        issue: &IssueId,
+        title: &str,
+    ) -> Result<Option<Commit>, WorkspaceError> {
+        let _lock = self.lock();
+        let dir = self.worktree_path(issue);
+        git::run(&dir, &["add", "-A"])?;
+        if git::probe(&dir, &["diff", "--cached", "--quiet"])?.is_some() {
+            return Ok(None);
+        }
+        let message = format!("{title}\n\nAgentry-Issue: {issue}");
+        // --no-verify: the verify gate is agentry's check; a repository's pre-commit hook
+        // failing must not lose the agent's work.
+        run_as_committer(&dir, &["commit", "--quiet", "--no-verify", "-m", &message])?;
+        last_commit(&dir).map(Some)
+    }
+
+    /// Before a retry resets the worktree: keeps uncommitted work (tracked changes and untracked
+    /// files) as a commit under `refs/agentry/attempts/<id>/<n>`, then resets the worktree to
+    /// its branch head and removes untracked files. Returns the ref's name when something was
+    /// kept.
+    pub fn save_attempt(&self, issue: &IssueId, n: u32) -> Result<Option<String>, WorkspaceError> {
+        let _lock = self.lock();
+        let dir = self.worktree_path(issue);
+        let status = git::run(&dir, &["status", "--porcelain", "--untracked-files=all"])?;
+        let kept = if status.trim().is_empty() {
+            None
+        } else {
+            keep_attempt(&dir, issue, n)?
+        };
+        git::run(&dir, &["reset", "--hard", "--quiet"])?;
+        git::run(&dir, &["clean", "-fd", "--quiet"])?;
+        Ok(kept)
+    }
+
+    /// Removes the issue's worktree (`git worktree remove --force`, then `git worktree prune`);
+    /// the branch stays. A directory at the path that git does not know is left to
+    /// [`Workspace::repair`].
+    pub fn remove(&self, issue: &IssueId) -> Result<(), WorkspaceError> {
+        let _lock = self.lock();
+        let registered = self.registration(&self.worktree_path(issue))?;
+        if registered.is_some_and(|w| !w.prunable) {
+            git::run(
+                &self.root,
+                &["worktree", "remove", "--force", &relative_path(issue)],
+            )?;
+        }
+        git::run(&self.root, &["worktree", "prune"])?;
+        Ok(())
+    }
+
+    /// The text of `git diff <merge-base of base and HEAD>..HEAD` in the issue's worktree: what
+    /// the branch changed, not what the base did since. Longer than `max_bytes`, it is cut
+    /// there and a line saying so is added.
+    pub fn diff(
+        &self,
+        issue: &IssueId,
+        base: &str,
+        max_bytes: usize,
+    ) -> Result<String, WorkspaceError> {
+        let _lock = self.lock();
+        let dir = self.worktree_path(issue);
+        let fork = git::run(&dir, &["merge-base", base, "HEAD"])?;
+        let range = format!("{}..HEAD", fork.trim_end());
+        let text = git::run(&dir, &["diff", "--no-color", "--no-ext-diff", &range])?;
+        Ok(cut(text, max_bytes))
+    }
+
+    /// The head sha of branch `agentry/<id>`, `None` when there is no such branch.
+    pub fn branch_head(&self, issue: &IssueId) -> Result<Option<String>, WorkspaceError> {
+        let _lock = self.lock();
+        self.head_of(issue)
+    }
+
+    /// Evidence that a person merged the issue's branch: its head is an ancestor of `base`
+    /// (`git merge-base --is-ancestor`). `None` when it is not, or when the branch is gone.
+    /// A branch without commits of its own counts as merged, so ask only once it has some.
+    pub fn merged_into(
+        &self,
+        issue: &IssueId,
+        base: &str,
+    ) -> Result<Option<MergeEvidence>, WorkspaceError> {
+        let _lock = self.lock();
+        let Some(branch_head) = self.head_of(issue)? else {
+            return Ok(None);
+        };
+        let base_head = resolve(&self.root, base)?;
+        let merged = git::probe(
+            &self.root,
+            &["merge-base", "--is-ancestor", &branch_head, &base_head],
+        )?
+        .is_some();
+        Ok(merged.then_some(MergeEvidence {
+            branch_head,
+            base_head,
+        }))
+    }
+
+    /// Serialises git operations on this repository. A panic while holding it leaves nothing
+    /// half-written in memory (the state is all in git), so a poisoned lock is taken as is.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, ()> {
+        self.lock.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn worktrees_dir(&self) -> PathBuf {
+        self.root.join(WORKTREES_DIR)
+    }
+
+    fn head_of(&self, issue: &IssueId) -> Result<Option<String>, WorkspaceError> {
+        let reference = format!("refs/heads/{}^{{commit}}", Self::branch_name(issue));
+        let head = git::probe(
+            &self.root,
+            &["rev-parse", "--verify", "--quiet", &reference],
+        )?;
+        Ok(head.map(|sha| sha.trim_end().to_string()))
+    }
+
+    fn registration(&self, path: &Path) -> Result<Option<Registered>, WorkspaceError> {
+        let all = worktrees::list(&self.root)?;
+        Ok(all
+            .into_iter()
+            .find(|w| worktrees::same_place(&w.path, path)))
+    }
+
+    fn exclude_worktrees(&self) -> Result<(), WorkspaceError> {
+        let found = git::run(&self.root, &["rev-parse", "--git-path", "info/exclude"])?;
+        // git prints the path relative to the root or absolute; join handles both.
+        let exclude = self.root.join(found.trim_end());
+        let current = fs::read_to_string(&exclude).unwrap_or_default();
+        if current.lines().any(|line| line.trim() == EXCLUDE_LINE) {
+            return Ok(());
+        }
+        let separator = if current.is_empty() || current.ends_with('\n') {
+            ""
+        } else {
+            "\n"
+        };
+        append(&exclude, &format!("{separator}{EXCLUDE_LINE}\n"))
+    }
+}
+
+fn relative_path(issue: &IssueId) -> String {
+    format!("{WORKTREES_DIR}/{issue}")
+}
+
+fn keep_attempt(dir: &Path, issue: &IssueId, n: u32) -> Result<Option<String>, WorkspaceError> {
+    // Staged first so that untracked files are in the stash commit's tree too.
+    git::run(dir, &["add", "-A"])?;
+    let message = format!("agentry attempt {n} of {issue}");
+    let stash = run_as_committer(dir, &["stash", "create", &message])?;
+    let sha = stash.trim_end();
+    if sha.is_empty() {
+        return Ok(None);
+    }
+    let name = format!("refs/agentry/attempts/{issue}/{n}");
+    git::run(dir, &["update-ref", &name, sha])?;
+    Ok(Some(name))
+}
+
+/// Runs a git command that makes commits, naming agentry for whichever of user.name and
+/// user.email the repository leaves unset or empty. Only this command sees the fallback, and
+/// `GIT_AUTHOR_*`/`GIT_COMMITTER_*` variables still win over it.
+fn run_as_committer(dir: &Path, args: &[&str]) -> Result<String, WorkspaceError> {
+    let mut full = Vec::new();
+    for (key, fallback) in FALLBACK_IDENTITY {
+        let value = git::probe(dir, &["config", "--get", key])?;
+        if value.is_none_or(|v| v.trim().is_empty()) {
+            full.extend(["-c".to_string(), format!("{key}={fallback}")]);
+        }
+    }
+    full.extend(args.iter().map(|arg| arg.to_string()));
+    git::run(dir, &full)
+}
+
+fn last_commit(dir: &Path) -> Result<Commit, WorkspaceError> {
+    let args = ["log", "-1", "--format=%H %ct"];
+    let shown = git::run(dir, &args)?;
+    let parsed = shown
+        .trim_end()
+        .split_once(' ')
+        .and_then(|(sha, secs)| Some((sha, secs.parse::<i64>().ok()?)));
+    let (sha, secs) = parsed.ok_or_else(|| WorkspaceError::Unexpected {
+        command: git::command_line(&args),
+        output: shown.clone(),
+    })?;
+    Ok(Commit {
+        sha: sha.to_string(),
+        at: Timestamp::from_unix_micros(secs * 1_000_000),
+    })
+}
+
+fn resolve(root: &Path, revision: &str) -> Result<String, WorkspaceError> {
+    let sha = git::run(
+        root,
+        &["rev-parse", "--verify", &format!("{revision}^{{commit}}")],
+    )?;
+    Ok(sha.trim_end().to_string())
+}
+
+fn append(path: &Path, text: &str) -> Result<(), WorkspaceError> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(WorkspaceError::io(parent))?;
+    }
+    let mut file = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(WorkspaceError::io(path))?;
+    file.write_all(text.as_bytes())
+        .map_err(WorkspaceError::io(path))
+}
+
+/// `text` cut to at most `max_bytes` (on a character boundary) plus a line saying it was cut.
+fn cut(mut text: String, max_bytes: usize) -> String {
+    let total = text.len();
+    if total <= max_bytes {
+        return text;
+    }
+    let mut end = max_bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.push_str(&format!("\n[diff cut at {end} of {total} bytes]\n"));
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_text_is_not_cut() {
+        assert_eq!(cut("abc".into(), 3), "abc");
+    }
+
+    #[test]
+    fn long_text_is_cut_on_a_character_boundary_with_a_note() {
+        // "é" is two bytes; a cut at 2 would split it.
+        assert_eq!(cut("aébc".into(), 2), "a\n[diff cut at 1 of 5 bytes]\n");
+    }
+}

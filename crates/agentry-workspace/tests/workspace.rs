@@ -1,0 +1,380 @@
+//! The git layer on real temporary repositories. Nothing is configured globally: the tests'
+//! own commits get their identity from environment variables on each command.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use agentry_core::{IssueId, Timestamp};
+use agentry_workspace::{MergeEvidence, Workspace, WorkspaceError};
+use tempfile::TempDir;
+
+/// A repository on `main` with one commit, and a workspace over it.
+fn repo() -> (TempDir, Workspace) {
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    fs::write(dir.path().join("README"), "hello\n").unwrap();
+    git(dir.path(), &["add", "README"]);
+    git(dir.path(), &["commit", "-q", "-m", "initial"]);
+    let workspace = Workspace::new(dir.path().to_path_buf());
+    (dir, workspace)
+}
+
+/// Runs git with a test identity; panics when it fails; returns stdout without the last newline.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .envs([
+            ("GIT_AUTHOR_NAME", "Test"),
+            ("GIT_AUTHOR_EMAIL", "test@example.com"),
+            ("GIT_COMMITTER_NAME", "Test"),
+            ("GIT_COMMITTER_EMAIL", "test@example.com"),
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "git {args:?} failed: {stderr}");
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .trim_end()
+        .to_string()
+}
+
+fn issue(text: &str) -> IssueId {
+    text.parse().unwrap()
+}
+
+/// Adds a commit to `main` in the main checkout and returns its sha.
+fn advance_main(root: &Path, file: &str) -> String {
+    fs::write(root.join(file), "from main\n").unwrap();
+    git(root, &["add", file]);
+    git(root, &["commit", "-q", "-m", "main moves on"]);
+    git(root, &["rev-parse", "HEAD"])
+}
+
+#[test]
+fn prepare_creates_the_worktree_on_a_new_branch_from_the_base() {
+    let (dir, ws) = repo();
+    let id = issue("i-1");
+    let path = ws.prepare(&id, "main").unwrap();
+    assert_eq!(path, dir.path().join(".agentry/worktrees/i-1"));
+    assert_eq!(fs::read_to_string(path.join("README")).unwrap(), "hello\n");
+    assert_eq!(
+        git(&path, &["rev-parse", "--abbrev-ref", "HEAD"]),
+        "agentry/i-1"
+    );
+    assert_eq!(
+        ws.branch_head(&id).unwrap(),
+        Some(git(dir.path(), &["rev-parse", "main"]))
+    );
+    // The worktrees are excluded, so the main checkout stays clean.
+    assert_eq!(git(dir.path(), &["status", "--porcelain"]), "");
+}
+
+#[test]
+fn prepare_twice_reuses_the_worktree() {
+    let (_dir, ws) = repo();
+    let id = issue("i-1");
+    let path = ws.prepare(&id, "main").unwrap();
+    fs::write(path.join("work"), "in progress").unwrap();
+    assert_eq!(ws.prepare(&id, "main").unwrap(), path);
+    assert_eq!(
+        fs::read_to_string(path.join("work")).unwrap(),
+        "in progress"
+    );
+}
+
+#[test]
+fn prepare_refuses_a_path_taken_by_something_else() {
+    let (dir, ws) = repo();
+    fs::create_dir_all(dir.path().join(".agentry/worktrees/i-1")).unwrap();
+    let err = ws.prepare(&issue("i-1"), "main").unwrap_err();
+    assert!(matches!(err, WorkspaceError::Occupied { .. }), "{err}");
+}
+
+#[test]
+fn a_retry_keeps_the_branch_commits() {
+    let (dir, ws) = repo();
+    let id = issue("i-1");
+    let path = ws.prepare(&id, "main").unwrap();
+    fs::write(path.join("feature"), "done\n").unwrap();
+    let commit = ws.commit_all(&id, "Add feature").unwrap().unwrap();
+    ws.remove(&id).unwrap();
+    advance_main(dir.path(), "later");
+
+    let path = ws.prepare(&id, "main").unwrap();
+    assert_eq!(ws.branch_head(&id).unwrap(), Some(commit.sha));
+    assert!(path.join("feature").exists());
+    assert!(
+        !path.join("later").exists(),
+        "the branch was not reset to main"
+    );
+}
+
+#[test]
+fn commit_all_without_changes_makes_no_commit() {
+    let (_dir, ws) = repo();
+    let id = issue("i-1");
+    ws.prepare(&id, "main").unwrap();
+    let before = ws.branch_head(&id).unwrap();
+    assert_eq!(ws.commit_all(&id, "Nothing").unwrap(), None);
+    assert_eq!(ws.branch_head(&id).unwrap(), before);
+}
+
+#[test]
+fn commit_all_commits_everything_as_agentry_when_nobody_is_configured() {
+    let (dir, ws) = repo();
+    // Empty values stand for an unconfigured repository whatever the machine's global config
+    // says: git refuses an empty name just as it refuses a missing one.
+    git(dir.path(), &["config", "user.name", ""]);
+    git(dir.path(), &["config", "user.email", ""]);
+    let id = issue("i-1");
+    let path = ws.prepare(&id, "main").unwrap();
+    fs::write(path.join("README"), "changed\n").unwrap();
+    fs::write(path.join("new"), "untracked\n").unwrap();
+    let started = Timestamp::now();
+
+    let commit = ws.commit_all(&id, "Fix the greeting").unwrap().unwrap();
+
+    assert_eq!(ws.branch_head(&id).unwrap().as_ref(), Some(&commit.sha));
+    assert_eq!(
+        git(&path, &["log", "-1", "--format=%B"]),
+        "Fix the greeting\n\nAgentry-Issue: i-1"
+    );
+    assert_eq!(
+        git(&path, &["log", "-1", "--format=%an <%ae>|%cn <%ce>"]),
+        "agentry <agentry@localhost>|agentry <agentry@localhost>"
+    );
+    assert_eq!(
+        git(&path, &["show", "--name-only", "--format=", "HEAD"]),
+        "README\nnew"
+    );
+    assert_eq!(git(&path, &["status", "--porcelain"]), "");
+    // Committer time has whole seconds.
+    assert!(
+        commit.at >= started.plus_secs(-1) && commit.at <= Timestamp::now(),
+        "{}",
+        commit.at
+    );
+}
+
+#[test]
+fn commit_all_keeps_a_configured_identity() {
+    let (dir, ws) = repo();
+    git(dir.path(), &["config", "user.name", "Alice"]);
+    git(dir.path(), &["config", "user.email", "alice@example.com"]);
+    let id = issue("i-1");
+    let path = ws.prepare(&id, "main").unwrap();
+    fs::write(path.join("new"), "x").unwrap();
+    ws.commit_all(&id, "Add").unwrap().unwrap();
+    assert_eq!(
+        git(&path, &["log", "-1", "--format=%an <%ae>"]),
+        "Alice <alice@example.com>"
+    );
+}
+
+#[test]
+fn save_attempt_keeps_tracked_and_untracked_work_and_leaves_a_clean_worktree() {
+    let (_dir, ws) = repo();
+    let id = issue("i-1");
+    let path = ws.prepare(&id, "main").unwrap();
+    let head = ws.branch_head(&id).unwrap();
+    fs::write(path.join("README"), "half done\n").unwrap();
+    fs::create_dir(path.join("notes")).unwrap();
+    fs::write(path.join("notes/new.txt"), "untracked\n").unwrap();
+
+    let kept = ws.save_attempt(&id, 1).unwrap();
+
+    assert_eq!(kept.as_deref(), Some("refs/agentry/attempts/i-1/1"));
+    assert_eq!(
+        git(
+            &path,
+            &[
+                "ls-tree",
+                "-r",
+                "--name-only",
+                "refs/agentry/attempts/i-1/1"
+            ]
+        ),
+        "README\nnotes/new.txt"
+    );
+    assert_eq!(
+        git(&path, &["show", "refs/agentry/attempts/i-1/1:README"]),
+        "half done"
+    );
+    assert_eq!(
+        git(
+            &path,
+            &["show", "refs/agentry/attempts/i-1/1:notes/new.txt"]
+        ),
+        "untracked"
+    );
+    assert_eq!(
+        git(&path, &["status", "--porcelain", "--untracked-files=all"]),
+        ""
+    );
+    assert_eq!(fs::read_to_string(path.join("README")).unwrap(), "hello\n");
+    assert!(!path.join("notes").exists());
+    assert_eq!(ws.branch_head(&id).unwrap(), head);
+    assert_eq!(
+        ws.save_attempt(&id, 2).unwrap(),
+        None,
+        "a clean worktree keeps nothing"
+    );
+}
+
+#[test]
+fn remove_leaves_the_branch() {
+    let (dir, ws) = repo();
+    let id = issue("i-1");
+    let path = ws.prepare(&id, "main").unwrap();
+    fs::write(path.join("dirty"), "x").unwrap();
+    ws.remove(&id).unwrap();
+    assert!(!path.exists());
+    assert!(ws.branch_head(&id).unwrap().is_some());
+    assert!(!git(dir.path(), &["worktree", "list"]).contains("i-1"));
+    ws.remove(&id).unwrap();
+}
+
+#[test]
+fn diff_shows_the_branch_change_and_is_cut_at_max_bytes() {
+    let (dir, ws) = repo();
+    let id = issue("i-1");
+    let path = ws.prepare(&id, "main").unwrap();
+    fs::write(path.join("feature"), "hello from the branch\n").unwrap();
+    ws.commit_all(&id, "Add feature").unwrap().unwrap();
+    advance_main(dir.path(), "later");
+
+    let full = ws.diff(&id, "main", 1 << 20).unwrap();
+    assert!(full.contains("+hello from the branch"), "{full}");
+    assert!(
+        !full.contains("later"),
+        "main's own change is not the branch's: {full}"
+    );
+
+    let cut = ws.diff(&id, "main", 20).unwrap();
+    assert!(cut.starts_with(&full[..20]), "{cut}");
+    assert!(
+        cut.contains(&format!("[diff cut at 20 of {} bytes]", full.len())),
+        "{cut}"
+    );
+}
+
+#[test]
+fn merged_into_sees_a_merge_into_the_base() {
+    let (dir, ws) = repo();
+    let id = issue("i-1");
+    let path = ws.prepare(&id, "main").unwrap();
+    fs::write(path.join("feature"), "x").unwrap();
+    let commit = ws.commit_all(&id, "Add feature").unwrap().unwrap();
+    assert_eq!(ws.merged_into(&id, "main").unwrap(), None);
+
+    git(
+        dir.path(),
+        &["merge", "-q", "--no-ff", "-m", "merge", "agentry/i-1"],
+    );
+
+    let base_head = git(dir.path(), &["rev-parse", "main"]);
+    assert_eq!(
+        ws.merged_into(&id, "main").unwrap(),
+        Some(MergeEvidence {
+            branch_head: commit.sha,
+            base_head
+        })
+    );
+}
+
+#[test]
+fn merged_into_is_none_without_the_branch() {
+    let (_dir, ws) = repo();
+    assert_eq!(ws.merged_into(&issue("i-9"), "main").unwrap(), None);
+}
+
+#[test]
+fn repair_prunes_removes_strays_and_stale_locks() {
+    let (dir, ws) = repo();
+    let stray = dir.path().join(".agentry/worktrees/stray");
+    fs::create_dir_all(stray.join("sub")).unwrap();
+    let locked = ws.prepare(&issue("i-3"), "main").unwrap();
+    let lock = locked.join(git(&locked, &["rev-parse", "--git-path", "index.lock"]));
+    fs::write(&lock, "").unwrap();
+    // Deleted after the last prepare, which prunes on its own.
+    let deleted = ws.prepare(&issue("i-2"), "main").unwrap();
+    fs::remove_dir_all(&deleted).unwrap();
+
+    let repaired = ws.repair().unwrap();
+
+    assert_eq!(repaired.len(), 3, "{repaired:?}");
+    assert!(
+        repaired
+            .iter()
+            .any(|line| line.contains("pruned worktree") && line.contains("i-2")),
+        "{repaired:?}"
+    );
+    assert!(
+        repaired.iter().any(|line| line.contains("index.lock")),
+        "{repaired:?}"
+    );
+    assert!(
+        repaired.iter().any(|line| line.contains("stray")),
+        "{repaired:?}"
+    );
+    assert!(!stray.exists());
+    assert!(!lock.exists());
+    assert!(locked.join("README").exists(), "a known worktree stays");
+    assert!(!git(dir.path(), &["worktree", "list"]).contains("i-2"));
+    fs::write(locked.join("README"), "git works again\n").unwrap();
+    assert!(
+        ws.commit_all(&issue("i-3"), "After repair")
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        ws.repair().unwrap(),
+        Vec::<String>::new(),
+        "nothing left to repair"
+    );
+}
+
+#[test]
+fn concurrent_prepares_of_different_issues_all_succeed() {
+    let (dir, ws) = repo();
+    let ids: Vec<IssueId> = ["i-a", "i-b", "i-c", "i-d"].map(issue).into();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = ids
+            .iter()
+            .map(|id| scope.spawn(|| ws.prepare(id, "main")))
+            .collect();
+        for handle in handles {
+            handle.join().unwrap().unwrap();
+        }
+    });
+    let listed = git(dir.path(), &["worktree", "list"]);
+    for id in &ids {
+        assert!(listed.contains(&format!("[agentry/{id}]")), "{listed}");
+    }
+    // Each prepare checks the exclude file and appends to it; serialised, only one appends.
+    let exclude = fs::read_to_string(dir.path().join(".git/info/exclude")).unwrap();
+    assert_eq!(
+        exclude
+            .lines()
+            .filter(|line| *line == "/.agentry/worktrees/")
+            .count(),
+        1,
+        "{exclude}"
+    );
+}
+
+#[test]
+fn a_git_failure_is_one_line_with_the_command() {
+    let (_dir, ws) = repo();
+    let err = ws
+        .prepare(&issue("i-1"), "no-such-start")
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("git worktree add"), "{err}");
+    assert!(err.contains("no-such-start failed: fatal:"), "{err}");
+    assert!(!err.contains('\n'), "{err}");
+}
