@@ -36,6 +36,8 @@ pub enum EventType {
     MergeCloseSkippedAlreadyClosed,
     MergeCloseRejected,
     OverflowParentClosedByFix,
+    /// The dispatcher holds an issue back while a session with an overlapping scope runs.
+    ScopeWait,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -43,7 +45,7 @@ pub enum EventType {
 pub struct EventTypeError(pub String);
 
 impl EventType {
-    pub const ALL: [EventType; 23] = [
+    pub const ALL: [EventType; 24] = [
         EventType::IssueCreated,
         EventType::IssueImported,
         EventType::IssueUpdated,
@@ -67,6 +69,7 @@ impl EventType {
         EventType::MergeCloseSkippedAlreadyClosed,
         EventType::MergeCloseRejected,
         EventType::OverflowParentClosedByFix,
+        EventType::ScopeWait,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -94,6 +97,7 @@ impl EventType {
             EventType::MergeCloseSkippedAlreadyClosed => "MERGE_CLOSE_SKIPPED_ALREADY_CLOSED",
             EventType::MergeCloseRejected => "MERGE_CLOSE_REJECTED",
             EventType::OverflowParentClosedByFix => "OVERFLOW_PARENT_CLOSED_BY_FIX",
+            EventType::ScopeWait => "SCOPE_WAIT",
         }
     }
 }

@@ -50,6 +50,15 @@ pub trait Store: Send + Sync {
     /// Removes a link; `false` when there was none.
     fn remove_link(&self, link: &Link, now: Timestamp) -> Result<bool, StoreError>;
 
+    /// Appends an event that changes nothing else (a note for the people watching).
+    fn append_event(
+        &self,
+        id: &IssueId,
+        event_type: EventType,
+        data: &Value,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
     /// The links that start or end at an issue.
     fn links(&self, id: &IssueId) -> Result<Vec<Link>, StoreError>;
 

@@ -33,6 +33,29 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run sessions on ready issues until stopped (SIGINT/SIGTERM), or until idle.
+    Run(RunArgs),
+    /// An issue's events, oldest first.
+    Events {
+        id: IssueId,
+        #[arg(long)]
+        json: bool,
+        /// Keep printing new events as they come.
+        #[arg(long)]
+        follow: bool,
+    },
+    /// Close `needs_review` issues whose branch was merged into the base branch.
+    MergeWatch {
+        /// Look once and exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Build a demo project in a new git repository and run agentry's whole loop on it.
+    Demo {
+        /// Where to create the demo repository (a new temporary folder if not given).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Show or check the effective configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -42,6 +65,22 @@ pub enum Command {
         #[arg(long, default_value_t = 20_000)]
         issues: usize,
     },
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// Exit once no issue is ready and none is in progress.
+    #[arg(long)]
+    pub until_idle: bool,
+    /// Sessions at once (overrides scheduling.max_workers).
+    #[arg(long)]
+    pub max_workers: Option<usize>,
+    #[arg(long)]
+    pub json: bool,
+    /// Simulate one session on the synthetic issue i-dry1: no repository, an in-memory store,
+    /// scripted agents.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Subcommand)]

@@ -7,7 +7,6 @@ mod error;
 mod git;
 mod output;
 mod project;
-mod prompts;
 
 use std::process::ExitCode;
 
@@ -25,6 +24,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
     };
+    init_logging();
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -32,4 +32,15 @@ fn main() -> ExitCode {
             ExitCode::from(error::exit_code(&err))
         }
     }
+}
+
+/// Logs go to stderr; `AGENTRY_LOG` sets the filter (default: info).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AGENTRY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
 }

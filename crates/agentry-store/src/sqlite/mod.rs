@@ -146,6 +146,25 @@ impl Store for SqliteStore {
         self.write(|tx| writes::remove_link(tx, link, now))
     }
 
+    fn append_event(
+        &self,
+        id: &IssueId,
+        event_type: EventType,
+        data: &Value,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            find_issue(tx, id)?;
+            let event = agentry_core::event::NewEvent {
+                issue_id: id.clone(),
+                session_id: None,
+                event_type,
+                data: data.clone(),
+            };
+            writes::append_event(tx, &event, now)
+        })
+    }
+
     fn links(&self, id: &IssueId) -> Result<Vec<Link>, StoreError> {
         let conn = self.conn();
         find_issue(&conn, id)?;

@@ -7,8 +7,8 @@ use std::path::Path;
 use agentry_core::config::{self, Config};
 use anyhow::{Context, Result};
 
+use crate::git;
 use crate::project::{self, CONFIG_FILE, PROMPTS_DIR};
-use crate::{git, prompts};
 
 /// Runtime files that stay out of git; config and prompts are meant to be committed.
 const EXCLUDED: [&str; 4] = [
@@ -67,7 +67,7 @@ fn write_config(root: &Path, created: &mut Vec<String>) -> Result<Config> {
 fn write_prompts(root: &Path, created: &mut Vec<String>) -> Result<()> {
     let dir = root.join(PROMPTS_DIR);
     fs::create_dir_all(&dir).with_context(|| format!("could not create {}", dir.display()))?;
-    for (name, text) in prompts::DEFAULTS {
+    for (_, name, text) in agentry_engine::prompts::DEFAULTS {
         let path = dir.join(name);
         if !path.exists() {
             fs::write(&path, text)

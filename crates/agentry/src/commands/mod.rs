@@ -2,6 +2,9 @@
 
 mod bench;
 mod config;
+mod demo;
+mod engine;
+mod events;
 mod init;
 mod issue_add;
 mod issue_import;
@@ -10,6 +13,7 @@ mod issue_show;
 mod issue_status;
 mod issue_update;
 mod ready;
+mod run;
 
 use std::path::PathBuf;
 
@@ -28,6 +32,13 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Bench { issues } => bench::run(issues),
         Command::Config(command) => config::run(&dir, command),
         Command::Ready { limit, json } => ready::run(&Project::find(&dir)?, limit, json),
+        Command::Run(args) if args.dry_run => run::dry_run(),
+        Command::Run(args) => run::run(&Project::find(&dir)?, args),
+        Command::Events { id, json, follow } => {
+            events::run(&Project::find(&dir)?, &id, json, follow)
+        }
+        Command::MergeWatch { once } => run::merge_watch(&Project::find(&dir)?, once),
+        Command::Demo { dir: target } => demo::run(target),
         Command::Issue(command) => run_issue(&Project::find(&dir)?, *command),
     }
 }

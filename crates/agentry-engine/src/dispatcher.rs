@@ -1,0 +1,263 @@
+//! The dispatcher: a pool of workers fed from the ready queue, woken by sessions ending, by
+//! the next `ready_at`, and by the lease tick (renewals, recovery, merge-close); never by a
+//! fixed polling sleep.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use agentry_core::schedule::scopes_overlap;
+use agentry_core::session::Outcome;
+use agentry_core::{EventType, Issue, IssueId, Status, Timestamp};
+use agentry_store::IssueFilter;
+use agentry_store::session::ClaimHolder;
+use serde_json::json;
+use tokio::task::JoinSet;
+use tokio::time::{Instant, sleep_until};
+use tokio_util::sync::CancellationToken;
+
+use crate::driver::{Stops, run_session};
+use crate::identity::session_id;
+use crate::summary::outcome_name;
+use crate::{Engine, RunSummary, merge_watch, recovery};
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunOptions {
+    /// Stop once nothing is ready and nothing is in progress.
+    pub until_idle: bool,
+}
+
+/// A session this dispatcher is running.
+struct Active {
+    scope: Vec<String>,
+    cancel: CancellationToken,
+}
+
+struct Pool {
+    engine: Arc<Engine>,
+    sessions: JoinSet<(IssueId, Outcome)>,
+    active: HashMap<IssueId, Active>,
+    /// Issues already noted as waiting for an overlapping scope, with the issue they wait for.
+    noted_waits: HashSet<(IssueId, IssueId)>,
+    stop: CancellationToken,
+    summary: RunSummary,
+}
+
+/// Runs sessions until `stop` fires (or, with `until_idle`, until there is nothing to do).
+/// On stop it claims nothing more, gives running sessions the grace period, then stops their
+/// agents; their issues go back to the queue.
+pub async fn run(
+    engine: Arc<Engine>,
+    options: RunOptions,
+    stop: CancellationToken,
+) -> Result<RunSummary, String> {
+    for line in recovery::recover(&engine)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        tracing::info!(operation = "recovery", "{line}");
+    }
+    let mut pool = Pool {
+        engine: engine.clone(),
+        sessions: JoinSet::new(),
+        active: HashMap::new(),
+        noted_waits: HashSet::new(),
+        stop,
+        summary: RunSummary::default(),
+    };
+    let mut lease_tick = tokio::time::interval(engine.settings.lease_tick());
+    lease_tick.tick().await;
+    while !pool.stop.is_cancelled() {
+        pool.dispatch()?;
+        if options.until_idle && pool.idle()? {
+            break;
+        }
+        let next_ready = pool.next_ready_instant()?;
+        tokio::select! {
+            Some(ended) = pool.sessions.join_next(), if !pool.sessions.is_empty() => pool.ended(ended),
+            _ = sleep_until(next_ready) => {}
+            _ = lease_tick.tick() => pool.housekeeping().await,
+            _ = pool.stop.cancelled() => {}
+        }
+    }
+    pool.wind_down().await;
+    pool.summary.issues = issue_counts(&engine)?;
+    Ok(pool.summary)
+}
+
+impl Pool {
+    /// Claims ready issues for the free workers, in queue order, skipping any whose scope may
+    /// overlap a running session's.
+    fn dispatch(&mut self) -> Result<(), String> {
+        let workers = self.engine.settings.max_workers;
+        if self.active.len() >= workers {
+            return Ok(());
+        }
+        let now = Timestamp::now();
+        let look_at = workers * 4 + self.active.len();
+        let candidates = self
+            .engine
+            .store
+            .ready(now, look_at)
+            .map_err(|e| e.to_string())?;
+        for issue in candidates {
+            if self.active.len() >= workers {
+                break;
+            }
+            if self.active.contains_key(&issue.id) || self.waits_for_scope(&issue) {
+                continue;
+            }
+            self.claim_and_start(issue, now)?;
+        }
+        Ok(())
+    }
+
+    /// Whether a running session's scope may overlap this issue's; says so once on the issue.
+    fn waits_for_scope(&mut self, issue: &Issue) -> bool {
+        let Some((holder, (mine, theirs))) = self.active.iter().find_map(|(id, active)| {
+            scopes_overlap(&issue.scope, &active.scope).map(|o| (id.clone(), o))
+        }) else {
+            return false;
+        };
+        if self.noted_waits.insert((issue.id.clone(), holder.clone())) {
+            let data = json!({ "waits_for": holder, "scope": mine, "overlaps": theirs });
+            if let Err(err) = self.engine.store.append_event(
+                &issue.id,
+                EventType::ScopeWait,
+                &data,
+                Timestamp::now(),
+            ) {
+                tracing::warn!(operation = "dispatch", issue_id = %issue.id, "could not note the scope wait: {err}");
+            }
+        }
+        true
+    }
+
+    fn claim_and_start(&mut self, issue: Issue, now: Timestamp) -> Result<(), String> {
+        let identity = &self.engine.identity;
+        let holder = ClaimHolder {
+            session_id: session_id(),
+            orchestrator_id: identity.orchestrator_id.clone(),
+            host: identity.host.clone(),
+            pid: identity.pid,
+        };
+        let lease_until = now.plus_secs(self.engine.settings.lease_secs as i64);
+        let Some(claim) = self
+            .engine
+            .store
+            .claim(&issue.id, &holder, lease_until, now)
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(());
+        };
+        let cancel = CancellationToken::new();
+        let stops = Stops {
+            cancel: cancel.clone(),
+            shutdown: self.stop.clone(),
+        };
+        self.active.insert(
+            issue.id.clone(),
+            Active {
+                scope: issue.scope.clone(),
+                cancel,
+            },
+        );
+        let (engine, id) = (self.engine.clone(), issue.id.clone());
+        self.sessions
+            .spawn(async move { (id, run_session(engine, claim, issue, stops).await) });
+        Ok(())
+    }
+
+    fn ended(&mut self, ended: Result<(IssueId, Outcome), tokio::task::JoinError>) {
+        match ended {
+            Ok((id, outcome)) => {
+                tracing::info!(operation = "session", issue_id = %id, outcome = outcome_name(&outcome), "session ended");
+                self.active.remove(&id);
+                self.noted_waits.retain(|(_, holder)| *holder != id);
+                self.summary.count(&outcome);
+            }
+            // A session task that panicked: its claim expires and recovery takes it back.
+            Err(err) => tracing::error!(operation = "session", "a session task failed: {err}"),
+        }
+    }
+
+    fn idle(&self) -> Result<bool, String> {
+        if !self.active.is_empty() {
+            return Ok(false);
+        }
+        let store = &self.engine.store;
+        let nothing_ready = store
+            .ready(Timestamp::now(), 1)
+            .map_err(|e| e.to_string())?
+            .is_empty();
+        Ok(nothing_ready && store.claims().map_err(|e| e.to_string())?.is_empty())
+    }
+
+    fn next_ready_instant(&self) -> Result<Instant, String> {
+        let now = Timestamp::now();
+        let next = self
+            .engine
+            .store
+            .next_ready_at(now)
+            .map_err(|e| e.to_string())?;
+        let wait_micros = next
+            .map_or(i64::MAX / 2, |at| at.unix_micros() - now.unix_micros())
+            .max(0);
+        Ok(
+            Instant::now()
+                + std::time::Duration::from_micros(wait_micros.min(3_600_000_000) as u64),
+        )
+    }
+
+    async fn housekeeping(&mut self) {
+        match recovery::recover(&self.engine).await {
+            Ok(lines) => lines
+                .iter()
+                .for_each(|line| tracing::info!(operation = "recovery", "{line}")),
+            Err(err) => tracing::warn!(operation = "recovery", "{err}"),
+        }
+        match merge_watch::scan(&self.engine).await {
+            Ok(results) => {
+                for (id, result) in results {
+                    tracing::info!(operation = "merge_close", issue_id = %id, "{result:?}");
+                }
+            }
+            Err(err) => tracing::warn!(operation = "merge_close", "{err}"),
+        }
+    }
+
+    /// Lets running sessions finish within the grace period, then stops their agents.
+    async fn wind_down(&mut self) {
+        let deadline = Instant::now() + self.engine.settings.shutdown_grace;
+        while !self.sessions.is_empty() {
+            tokio::select! {
+                Some(ended) = self.sessions.join_next() => self.ended(ended),
+                _ = sleep_until(deadline) => break,
+            }
+        }
+        for active in self.active.values() {
+            active.cancel.cancel();
+        }
+        while let Some(ended) = self.sessions.join_next().await {
+            self.ended(ended);
+        }
+    }
+}
+
+fn issue_counts(engine: &Engine) -> Result<std::collections::BTreeMap<String, usize>, String> {
+    let mut counts = std::collections::BTreeMap::new();
+    for status in Status::ALL {
+        let filter = IssueFilter {
+            status: Some(status),
+            label: None,
+        };
+        let n = engine
+            .store
+            .list_issues(&filter)
+            .map_err(|e| e.to_string())?
+            .len();
+        if n > 0 {
+            counts.insert(status.to_string(), n);
+        }
+    }
+    Ok(counts)
+}

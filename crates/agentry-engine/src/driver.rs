@@ -1,0 +1,291 @@
+//! Driving one issue session: the state machine's actions carried out until it finishes.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use agentry_core::schedule::{AfterFailure, after_failure};
+use agentry_core::session::{
+    Action, Input, Outcome, Session, SessionIds, VerifyEvidence, fix_issue, is_fix_issue,
+};
+use agentry_core::{Issue, Status, Timestamp};
+use agentry_store::StoreError;
+use agentry_store::session::{Claim, SessionEnd};
+use tokio_util::sync::CancellationToken;
+
+use crate::Engine;
+
+/// A session in progress and what it needs to carry out its actions.
+pub(crate) struct SessionRun {
+    pub(crate) engine: Arc<Engine>,
+    pub(crate) claim: Claim,
+    pub(crate) issue: Issue,
+    /// Where the agents work: the worktree, or a scratch folder without a workspace.
+    pub(crate) workdir: PathBuf,
+    /// Where prompt files go, outside the worktree.
+    pub(crate) scratch: PathBuf,
+    /// Where this session's logs go.
+    pub(crate) logs: PathBuf,
+    pub(crate) cancel: CancellationToken,
+    pub(crate) turns: u32,
+    pub(crate) last_verify: Option<VerifyEvidence>,
+    _scratch_dir: Option<tempfile::TempDir>,
+}
+
+/// Why a session was cancelled, when it was.
+#[derive(Clone)]
+pub(crate) struct Stops {
+    /// This session: its agents and commands stop.
+    pub(crate) cancel: CancellationToken,
+    /// The whole run is stopping: a session cancelled for that goes back to the queue as it is.
+    pub(crate) shutdown: CancellationToken,
+}
+
+/// Runs the session of a claimed issue to its end and returns how it ended.
+pub(crate) async fn run_session(
+    engine: Arc<Engine>,
+    claim: Claim,
+    issue: Issue,
+    stops: Stops,
+) -> Outcome {
+    let heartbeat = tokio::spawn(renew_lease(
+        engine.clone(),
+        claim.clone(),
+        stops.cancel.clone(),
+    ));
+    let outcome = match SessionRun::prepare(engine, claim, issue, stops.cancel.clone()).await {
+        Ok((mut run, first)) => run.drive(first, &stops).await,
+        Err(outcome) => outcome,
+    };
+    heartbeat.abort();
+    outcome
+}
+
+impl SessionRun {
+    /// Sets up the worktree and folders; the first input is `Started`, or `Failed` when the
+    /// worktree could not be prepared (the machine records that as the session's error).
+    async fn prepare(
+        engine: Arc<Engine>,
+        claim: Claim,
+        issue: Issue,
+        cancel: CancellationToken,
+    ) -> Result<(Self, Input), Outcome> {
+        let scratch_dir = tempfile::Builder::new()
+            .prefix("agentry-session-")
+            .tempdir()
+            .map_err(|e| Outcome::Error {
+                message: e.to_string(),
+            })?;
+        let logs = match &engine.settings.logs_dir {
+            Some(dir) => dir.join(&claim.session_id),
+            None => scratch_dir.path().to_path_buf(),
+        };
+        let mut run = SessionRun {
+            workdir: scratch_dir.path().join("work"),
+            scratch: scratch_dir.path().to_path_buf(),
+            logs,
+            engine,
+            claim,
+            issue,
+            cancel,
+            turns: 0,
+            last_verify: None,
+            _scratch_dir: Some(scratch_dir),
+        };
+        let first = match run.prepare_workdir().await {
+            Ok(workdir) => {
+                run.workdir = workdir;
+                Input::Started
+            }
+            Err(error) => Input::Failed { error },
+        };
+        Ok((run, first))
+    }
+
+    async fn prepare_workdir(&self) -> Result<PathBuf, String> {
+        std::fs::create_dir_all(&self.logs)
+            .map_err(|e| format!("cannot create {}: {e}", self.logs.display()))?;
+        let Some(workspace) = self.engine.workspace.clone() else {
+            std::fs::create_dir_all(&self.workdir).map_err(|e| e.to_string())?;
+            return Ok(self.workdir.clone());
+        };
+        let (id, start, attempt) = (
+            self.issue.id.clone(),
+            self.start_point(),
+            self.claim.token as u32,
+        );
+        tokio::task::spawn_blocking(move || {
+            let path = workspace.prepare(&id, &start)?;
+            // Work a crashed session left uncommitted is kept under refs/agentry/attempts/.
+            workspace.save_attempt(&id, attempt)?;
+            Ok::<_, agentry_workspace::WorkspaceError>(path)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
+    }
+
+    /// A `[FIX]` issue continues from the branch of the issue that overflowed into it.
+    fn start_point(&self) -> String {
+        let overflowed_from = self
+            .issue
+            .title
+            .strip_prefix("[FIX] ")
+            .and_then(|rest| rest.split_once(':'))
+            .map(|(id, _)| id);
+        match overflowed_from.and_then(|id| id.parse().ok()) {
+            Some(original) => agentry_workspace::Workspace::branch_name(&original),
+            None => self.engine.settings.base_branch.clone(),
+        }
+    }
+
+    async fn drive(&mut self, first: Input, stops: &Stops) -> Outcome {
+        let ids = SessionIds {
+            session_id: self.claim.session_id.clone(),
+            orchestrator_id: self.engine.identity.orchestrator_id.clone(),
+            issue_id: self.issue.id.clone(),
+        };
+        let mut session = Session::new(ids, self.engine.settings.caps, is_fix_issue(&self.issue));
+        let mut input = first;
+        loop {
+            let actions;
+            (session, actions) = session.step(input, Timestamp::now());
+            let mut next = None;
+            for action in actions {
+                match action {
+                    Action::Record(snapshot) => {
+                        let recorded = self.engine.store.append_session_event(
+                            &self.claim,
+                            snapshot.event_type,
+                            &snapshot.to_json(),
+                            snapshot.timestamp,
+                        );
+                        if let Err(err) = recorded {
+                            return self.lost(err);
+                        }
+                    }
+                    Action::Finish(outcome) => return self.finish(outcome, stops).await,
+                    Action::RunAgent { role, fix } => next = Some(self.agent_turn(role, fix).await),
+                    Action::RunVerify => next = Some(self.verify().await),
+                    Action::CreateFixIssue(overflow) => {
+                        let fix = fix_issue(&self.issue, &overflow);
+                        next = Some(
+                            match self.engine.store.create_fix_issue(
+                                &self.claim,
+                                fix,
+                                Timestamp::now(),
+                            ) {
+                                Ok(created) => Input::FixIssueCreated { fix_id: created.id },
+                                Err(err) => Input::Failed {
+                                    error: err.to_string(),
+                                },
+                            },
+                        );
+                    }
+                }
+            }
+            input = next.expect("an unfinished session always asks for something");
+        }
+    }
+
+    /// The claim was taken back or the store failed: nothing more may be written.
+    fn lost(&self, err: StoreError) -> Outcome {
+        tracing::error!(operation = "session", issue_id = %self.issue.id, session_id = %self.claim.session_id, "session stopped: {err}");
+        Outcome::Error {
+            message: err.to_string(),
+        }
+    }
+
+    async fn finish(&mut self, outcome: Outcome, stops: &Stops) -> Outcome {
+        let end = self.session_end(&outcome, stops);
+        if let Err(err) = self
+            .engine
+            .store
+            .end_session(&self.claim, &end, Timestamp::now())
+        {
+            return self.lost(err);
+        }
+        if end.status != Status::NeedsReview && end.status != Status::Blocked {
+            self.remove_worktree().await;
+        }
+        outcome
+    }
+
+    /// Where the issue goes: review, a person, or back to the queue (with a backoff when the
+    /// issue itself failed, without one when the run was stopped).
+    fn session_end(&self, outcome: &Outcome, stops: &Stops) -> SessionEnd {
+        let end = |status, reason: String, ready_at, failed| SessionEnd {
+            status,
+            reason,
+            ready_at,
+            failed,
+        };
+        match outcome {
+            Outcome::Done => end(
+                Status::NeedsReview,
+                "verified and reviewed; waiting to be merged".into(),
+                None,
+                false,
+            ),
+            Outcome::Overflowed { fix_id } => end(
+                Status::NeedsReview,
+                format!("review cap reached; the rest is in {fix_id}"),
+                None,
+                false,
+            ),
+            Outcome::Escalated { reason } => end(Status::Blocked, reason.clone(), None, false),
+            Outcome::Error { .. } if stops.shutdown.is_cancelled() => end(
+                Status::Open,
+                "agentry stopped; back in the queue".into(),
+                None,
+                false,
+            ),
+            Outcome::VerifyFailed { reason } | Outcome::Error { message: reason } => {
+                match after_failure(
+                    self.claim.failed_sessions + 1,
+                    self.engine.settings.max_sessions,
+                    Timestamp::now(),
+                ) {
+                    AfterFailure::Retry { ready_at } => {
+                        end(Status::Open, reason.clone(), Some(ready_at), true)
+                    }
+                    AfterFailure::Block { reason: blocked } => end(
+                        Status::Blocked,
+                        format!("{blocked}; last: {reason}"),
+                        None,
+                        true,
+                    ),
+                }
+            }
+        }
+    }
+
+    async fn remove_worktree(&self) {
+        let Some(workspace) = self.engine.workspace.clone() else {
+            return;
+        };
+        let id = self.issue.id.clone();
+        if let Ok(Err(err)) = tokio::task::spawn_blocking(move || workspace.remove(&id)).await {
+            tracing::warn!(operation = "worktree", issue_id = %self.issue.id, "could not remove the worktree: {err}");
+        }
+    }
+}
+
+/// Renews the claim three times per lease; a claim that was taken back stops the session.
+async fn renew_lease(engine: Arc<Engine>, claim: Claim, cancel: CancellationToken) {
+    let mut tick = tokio::time::interval(engine.settings.lease_tick());
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let until = Timestamp::now().plus_secs(engine.settings.lease_secs as i64);
+        match engine.store.renew_claim(&claim, until) {
+            Ok(()) => {}
+            Err(StoreError::StaleClaim(_)) => {
+                cancel.cancel();
+                return;
+            }
+            Err(err) => {
+                tracing::warn!(operation = "lease", issue_id = %claim.issue_id, "could not renew the lease: {err}")
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! agentry's engine: the dispatcher that claims ready issues for a pool of workers, the
+//! session driver that carries out what `agentry_core::session` decides (agent turns,
+//! commits, verify runs, `[FIX]` issues, snapshots), recovery after a crash, and merge-close.
+//!
+//! Decisions live in `agentry-core`; this crate only performs them. It may use the core,
+//! store, agents, workspace and process crates, never the server or the CLI.
+
+mod dispatcher;
+mod driver;
+pub mod dry_run;
+mod identity;
+mod merge_watch;
+pub mod prompts;
+mod recovery;
+mod roles;
+mod settings;
+mod summary;
+mod turn;
+
+pub use dispatcher::{RunOptions, run};
+pub use identity::Identity;
+pub use merge_watch::scan as merge_scan;
+pub use prompts::Prompts;
+pub use recovery::recover;
+pub use roles::RoleAgents;
+pub use settings::Settings;
+pub use summary::RunSummary;
+
+use std::sync::Arc;
+
+use agentry_store::Store;
+use agentry_workspace::Workspace;
+
+/// Everything a run needs, shared by its sessions.
+pub struct Engine {
+    pub store: Arc<dyn Store>,
+    /// `None` runs sessions without git worktrees (dry runs, benchmarks): agents work in a
+    /// scratch folder and nothing is committed.
+    pub workspace: Option<Arc<Workspace>>,
+    pub agents: RoleAgents,
+    pub prompts: Prompts,
+    pub settings: Settings,
+    pub identity: Identity,
+}

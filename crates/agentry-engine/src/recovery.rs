@@ -1,0 +1,122 @@
+//! After a crash: claims whose orchestrator is gone or whose lease expired go back to the
+//! queue, and agent processes a dead orchestrator left behind are stopped.
+
+use std::time::Duration;
+
+use agentry_core::session::snapshot::SCHEMA_VERSION;
+use agentry_core::session::{Attempts, Snapshot, SnapshotStatus, Stage};
+use agentry_core::{EventType, Status, Timestamp};
+use agentry_process::{is_alive, stop_group};
+use agentry_store::StoreError;
+use agentry_store::session::{AgentRunEnd, Claim, SessionEnd};
+
+use crate::Engine;
+
+/// Time a leftover agent gets between SIGTERM and SIGKILL.
+const ORPHAN_GRACE: Duration = Duration::from_secs(2);
+
+/// What recovery did, as lines for the log and the run's output.
+pub async fn recover(engine: &Engine) -> Result<Vec<String>, StoreError> {
+    let mut done = Vec::new();
+    let now = Timestamp::now();
+    let claims = engine.store.claims()?;
+    for claim in &claims {
+        if let Some(reason) = why_taken_back(engine, claim, now) {
+            take_back(engine, claim, &reason, now)?;
+            done.push(format!("{}: {reason}; back in the queue", claim.issue_id));
+        }
+    }
+    let live_claims: Vec<_> = engine
+        .store
+        .claims()?
+        .into_iter()
+        .map(|c| c.issue_id)
+        .collect();
+    for run in engine.store.live_agent_runs()? {
+        if run.host != engine.identity.host || live_claims.contains(&run.issue_id) {
+            continue;
+        }
+        if is_ours_to_stop(run.pid) {
+            stop_group(run.pid, ORPHAN_GRACE).await;
+            done.push(format!(
+                "{}: stopped agent process group {} left by a dead orchestrator",
+                run.issue_id, run.pid
+            ));
+        }
+        let end = AgentRunEnd {
+            exit_code: None,
+            error: Some("orphaned: its orchestrator is gone".into()),
+        };
+        engine.store.finish_agent_run(run.id, &end, now)?;
+    }
+    Ok(done)
+}
+
+/// Why a claim is to be taken back, if it is: the process that held it on this host is
+/// gone (taken back at once), or its lease expired.
+fn why_taken_back(engine: &Engine, claim: &Claim, now: Timestamp) -> Option<String> {
+    if claim.orchestrator_id == engine.identity.orchestrator_id {
+        return None;
+    }
+    let same_host = claim.host == engine.identity.host;
+    // Our own pid in someone else's claim means that process is gone and its pid reused.
+    if same_host && (claim.pid == engine.identity.pid || !is_alive(claim.pid)) {
+        return Some(format!(
+            "orchestrator process {} on {} is gone",
+            claim.pid, claim.host
+        ));
+    }
+    (claim.lease_until <= now).then(|| "lease expired".to_string())
+}
+
+/// The orchestrator failed, not the issue: a `SESSION_ERROR` for the record, and the issue
+/// straight back to the queue without a backoff.
+fn take_back(
+    engine: &Engine,
+    claim: &Claim,
+    reason: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let snapshot = Snapshot {
+        schema_version: SCHEMA_VERSION.into(),
+        session_id: claim.session_id.clone(),
+        orchestrator_id: engine.identity.orchestrator_id.clone(),
+        issue_id: claim.issue_id.clone(),
+        task_id: claim.issue_id.clone(),
+        event_type: EventType::SessionError,
+        stage: Stage::Running,
+        status: SnapshotStatus::Fail,
+        attempts: Attempts::default(),
+        failed_items: vec![reason.to_string()],
+        fix_list: Vec::new(),
+        verify: None,
+        timestamp: now,
+    };
+    engine
+        .store
+        .append_session_event(claim, EventType::SessionError, &snapshot.to_json(), now)?;
+    let end = SessionEnd {
+        status: Status::Open,
+        reason: reason.to_string(),
+        ready_at: None,
+        failed: false,
+    };
+    engine.store.end_session(claim, &end, now)?;
+    Ok(())
+}
+
+/// Only a process group that an agentry agent leads is stopped: the pid may have been
+/// reused since, and the environment of an agent names its session.
+fn is_ours_to_stop(pid: u32) -> bool {
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let leads_group = stat
+        .rsplit(')')
+        .next()
+        .and_then(|rest| rest.split_whitespace().nth(2))
+        == Some(&pid.to_string());
+    leads_group
+        && environ
+            .split(|b| *b == 0)
+            .any(|var| var.starts_with(b"AGENTRY_SESSION_ID="))
+}

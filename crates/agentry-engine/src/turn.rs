@@ -1,0 +1,261 @@
+//! The effects of one session step: an agent turn (recorded, logged, committed), a verify
+//! run, the prompt context they need.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use agentry_agents::{AgentEvent, AgentRequest};
+use agentry_core::session::{FixRequest, Input, Review, VerifyEvidence};
+use agentry_core::verdict::Verdict;
+use agentry_core::{Role, Timestamp};
+use agentry_store::session::{AgentRunEnd, NewAgentRun};
+use tokio::sync::mpsc;
+
+use crate::driver::SessionRun;
+use crate::prompts::{PromptContext, ReviewContext, VerifyContext};
+
+/// How much of a diff or verify output goes into a prompt.
+const PROMPT_EXCERPT_BYTES: usize = 48 * 1024;
+
+impl SessionRun {
+    /// Runs the agent for `role`, records the run, commits what it changed, and turns its
+    /// answer into the next input.
+    pub(crate) async fn agent_turn(&mut self, role: Role, fix: Option<FixRequest>) -> Input {
+        match self.try_agent_turn(role, fix).await {
+            Ok(input) => input,
+            Err(error) => Input::Failed { error },
+        }
+    }
+
+    async fn try_agent_turn(
+        &mut self,
+        role: Role,
+        fix: Option<FixRequest>,
+    ) -> Result<Input, String> {
+        let agent = self
+            .engine
+            .agents
+            .get(role)
+            .cloned()
+            .ok_or_else(|| format!("no agent is configured for the {role} role"))?;
+        let turn = self.next_turn(role.as_str());
+        let context = self.prompt_context(role, fix).await?;
+        let prompt = self
+            .engine
+            .prompts
+            .render(role, &context)
+            .map_err(|e| e.to_string())?;
+        let request = AgentRequest {
+            role,
+            issue_id: self.issue.id.clone(),
+            issue_title: self.issue.title.clone(),
+            session_id: self.claim.session_id.clone(),
+            prompt,
+            workdir: self.workdir.clone(),
+            prompt_file: self.scratch.join(format!("{turn}.prompt.md")),
+        };
+        let run_id = self
+            .engine
+            .store
+            .start_agent_run(&NewAgentRun {
+                issue_id: self.issue.id.clone(),
+                session_id: self.claim.session_id.clone(),
+                role: role.as_str().into(),
+                backend: agent.kind().into(),
+                host: self.engine.identity.host.clone(),
+                started_at: Timestamp::now(),
+            })
+            .map_err(|e| e.to_string())?;
+        let (events, received) = mpsc::unbounded_channel();
+        let logger = tokio::spawn(log_events(
+            self.engine.clone(),
+            run_id,
+            received,
+            self.log_path(&format!("{turn}.log")),
+        ));
+        let outcome = agent.run(&request, &events, &self.cancel).await;
+        drop(events);
+        let _ = logger.await;
+        let end = AgentRunEnd {
+            exit_code: outcome.exit_code,
+            error: outcome.failure.as_ref().map(|f| f.describe()),
+        };
+        self.engine
+            .store
+            .finish_agent_run(run_id, &end, Timestamp::now())
+            .map_err(|e| e.to_string())?;
+        if let Some(failure) = outcome.failure {
+            return Err(format!("{role} agent failed: {}", failure.describe()));
+        }
+        let code_changed_at = self.commit().await?;
+        Ok(match role {
+            Role::SpecReviewer | Role::QualityReviewer => Input::Reviewed {
+                verdict: Verdict::from_answer(&outcome.text),
+                code_changed_at,
+            },
+            Role::Implementer | Role::Fixer => Input::AgentDone { code_changed_at },
+        })
+    }
+
+    fn next_turn(&mut self, what: &str) -> String {
+        self.turns += 1;
+        format!("{:02}-{what}", self.turns)
+    }
+
+    async fn prompt_context(
+        &self,
+        role: Role,
+        fix: Option<FixRequest>,
+    ) -> Result<PromptContext<'_>, String> {
+        let reviewing = matches!(role, Role::SpecReviewer | Role::QualityReviewer);
+        let diff = if reviewing {
+            self.diff().await?
+        } else {
+            String::new()
+        };
+        let verify = VerifyContext {
+            exit_code: self.last_verify.as_ref().map(|v| v.exit_code),
+            output: self
+                .last_verify
+                .as_ref()
+                .map(read_log_excerpt)
+                .unwrap_or_default(),
+        };
+        let review = fix.map(review_context).unwrap_or_default();
+        Ok(PromptContext {
+            issue: &self.issue,
+            base_branch: &self.engine.settings.base_branch,
+            diff,
+            verify,
+            review,
+        })
+    }
+
+    async fn diff(&self) -> Result<String, String> {
+        let Some(workspace) = self.engine.workspace.clone() else {
+            return Ok(String::new());
+        };
+        let (id, base) = (
+            self.issue.id.clone(),
+            self.engine.settings.base_branch.clone(),
+        );
+        tokio::task::spawn_blocking(move || workspace.diff(&id, &base, PROMPT_EXCERPT_BYTES))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())
+    }
+
+    /// Commits what the turn changed; the commit's time is when the code last changed.
+    async fn commit(&self) -> Result<Option<Timestamp>, String> {
+        let Some(workspace) = self.engine.workspace.clone() else {
+            return Ok(None);
+        };
+        let (id, title) = (self.issue.id.clone(), self.issue.title.clone());
+        let commit = tokio::task::spawn_blocking(move || workspace.commit_all(&id, &title))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        Ok(commit.map(|c| c.at))
+    }
+
+    /// Runs the issue's verify commands in the worktree.
+    pub(crate) async fn verify(&mut self) -> Input {
+        let name = self.next_turn("verify");
+        let log = self.log_path(&format!("{name}.log"));
+        let run = agentry_workspace::verify(
+            &self.issue.verify,
+            &self.workdir,
+            self.engine.settings.verify_timeout,
+            &log,
+            &[],
+            &self.cancel,
+        )
+        .await;
+        match run {
+            Ok(run) => {
+                let evidence = VerifyEvidence {
+                    command: run.command,
+                    exit_code: run.exit_code,
+                    produced_at: run.produced_at,
+                    output_ref: Some(run.output_ref.display().to_string()),
+                };
+                self.last_verify = Some(evidence.clone());
+                Input::Verified(evidence)
+            }
+            Err(e) => Input::Failed {
+                error: format!("could not run the verify commands: {e}"),
+            },
+        }
+    }
+
+    fn log_path(&self, name: &str) -> PathBuf {
+        self.logs.join(name)
+    }
+}
+
+fn review_context(fix: FixRequest) -> ReviewContext {
+    let stage = match fix.review {
+        Review::Spec => "spec",
+        Review::Quality => "quality",
+    };
+    ReviewContext {
+        stage: stage.into(),
+        attempt: fix.attempt,
+        failed_items: fix.failed_items,
+        fix_list: fix.fix_list,
+    }
+}
+
+fn read_log_excerpt(evidence: &VerifyEvidence) -> String {
+    let Some(text) = evidence
+        .output_ref
+        .as_ref()
+        .and_then(|path| std::fs::read(path).ok())
+    else {
+        return String::new();
+    };
+    let start = text.len().saturating_sub(PROMPT_EXCERPT_BYTES);
+    String::from_utf8_lossy(&text[start..]).into_owned()
+}
+
+/// Keeps the agent's pid in the store (so a restarted orchestrator can stop it) and its
+/// output in the turn's log.
+async fn log_events(
+    engine: std::sync::Arc<crate::Engine>,
+    run_id: i64,
+    mut events: mpsc::UnboundedReceiver<AgentEvent>,
+    log: PathBuf,
+) {
+    let mut file = open_log(&log, engine.settings.logs_dir.is_some());
+    while let Some(event) = events.recv().await {
+        let line = match event {
+            AgentEvent::Started { pid: Some(pid) } => {
+                if let Err(e) = engine.store.set_agent_run_pid(run_id, pid) {
+                    tracing::warn!(
+                        operation = "agent_run",
+                        run_id,
+                        "could not record the agent's pid: {e}"
+                    );
+                }
+                format!("[started pid {pid}]")
+            }
+            AgentEvent::Text(text) => text,
+            AgentEvent::Stderr(text) => format!("[stderr] {text}"),
+            other => format!("[{other:?}]"),
+        };
+        if let Some(file) = file.as_mut() {
+            let _ = writeln!(file, "{line}");
+        }
+    }
+}
+
+fn open_log(path: &Path, keep: bool) -> Option<std::fs::File> {
+    if !keep {
+        return None;
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .ok()
+}

@@ -1,0 +1,82 @@
+//! `agentry run` (and `--dry-run`) and `agentry merge-watch`.
+
+use std::time::Duration;
+
+use agentry_engine::{RunOptions, RunSummary, merge_scan};
+use anyhow::Result;
+
+use super::engine::{build, runtime, stop_on_signals};
+use crate::cli::RunArgs;
+use crate::output;
+use crate::project::Project;
+
+/// How often `merge-watch` looks, as the runbook's daemon does.
+const MERGE_POLL: Duration = Duration::from_secs(30);
+
+pub fn run(project: &Project, args: RunArgs) -> Result<()> {
+    let engine = build(project, args.max_workers)?;
+    let summary = runtime()?.block_on(async {
+        let stop = stop_on_signals()?;
+        let options = RunOptions {
+            until_idle: args.until_idle,
+        };
+        agentry_engine::run(engine, options, stop)
+            .await
+            .map_err(anyhow::Error::msg)
+    })?;
+    if args.json {
+        return output::json(&summary);
+    }
+    print_summary(&summary);
+    Ok(())
+}
+
+fn print_summary(summary: &RunSummary) {
+    let outcomes: Vec<String> = summary
+        .outcomes
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    let issues: Vec<String> = summary
+        .issues
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    println!(
+        "{} sessions: {}",
+        summary.sessions,
+        if outcomes.is_empty() {
+            "none".into()
+        } else {
+            outcomes.join(", ")
+        }
+    );
+    println!("issues: {}", issues.join(", "));
+}
+
+pub fn dry_run() -> Result<()> {
+    let report = runtime()?
+        .block_on(agentry_engine::dry_run::dry_run())
+        .map_err(anyhow::Error::msg)?;
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(())
+}
+
+pub fn merge_watch(project: &Project, once: bool) -> Result<()> {
+    let engine = build(project, None)?;
+    runtime()?.block_on(async {
+        let stop = stop_on_signals()?;
+        loop {
+            for (id, result) in merge_scan(&engine).await.map_err(anyhow::Error::msg)? {
+                println!("{id}: {}", serde_json::to_string(&result)?);
+            }
+            if once {
+                return Ok(());
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(MERGE_POLL) => {}
+                _ = stop.cancelled() => return Ok(()),
+            }
+        }
+    })
+}
