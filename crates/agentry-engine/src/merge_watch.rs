@@ -1,5 +1,6 @@
 //! Merge-close: a `needs_review` issue whose branch a person merged into the base is closed.
 
+use agentry_core::session::is_fix_issue;
 use agentry_core::{IssueId, Status, Timestamp};
 use agentry_store::IssueFilter;
 use agentry_store::session::MergeResult;
@@ -12,15 +13,27 @@ pub async fn scan(engine: &Engine) -> Result<Vec<(IssueId, MergeResult)>, String
     let Some(workspace) = engine.workspace.clone() else {
         return Ok(Vec::new());
     };
-    let waiting = engine
+    let mut waiting = engine
         .store
         .list_issues(&IssueFilter {
             status: Some(Status::NeedsReview),
             label: None,
         })
         .map_err(|e| e.to_string())?;
+    // A merged [FIX] issue closes the issue it was split from; look at it first, so that
+    // issue is closed by it rather than judged on its own.
+    waiting.sort_by_key(|issue| !is_fix_issue(issue));
     let mut results = Vec::new();
     for issue in waiting {
+        if engine
+            .store
+            .issue(&issue.id)
+            .map_err(|e| e.to_string())?
+            .status
+            != Status::NeedsReview
+        {
+            continue;
+        }
         let (ws, id, base) = (
             workspace.clone(),
             issue.id.clone(),

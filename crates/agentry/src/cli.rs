@@ -67,6 +67,16 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// Whether the command runs agents, verify commands or git with input on a pipe.
+    pub fn runs_children(&self) -> bool {
+        matches!(
+            self,
+            Command::Run(_) | Command::MergeWatch { .. } | Command::Demo { .. }
+        )
+    }
+}
+
 #[derive(Args)]
 pub struct RunArgs {
     /// Exit once no issue is ready and none is in progress.

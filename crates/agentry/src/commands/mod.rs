@@ -27,6 +27,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(dir) => dir,
         None => std::env::current_dir().context("could not read the current directory")?,
     };
+    if !cli.command.runs_children() {
+        die_quietly_on_closed_stdout();
+    }
     match cli.command {
         Command::Init => init::run(&dir),
         Command::Bench { issues } => bench::run(issues),
@@ -41,6 +44,13 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Demo { dir: target } => demo::run(target),
         Command::Issue(command) => run_issue(&Project::find(&dir)?, *command),
     }
+}
+
+/// A read command piped into `head` should just stop when the pipe closes. Commands that
+/// feed child processes keep SIGPIPE ignored, so a child that exits early cannot kill them.
+fn die_quietly_on_closed_stdout() {
+    // SAFETY: restoring the default action of one signal before any thread is started.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
 }
 
 fn run_issue(project: &Project, command: IssueCommand) -> Result<()> {
