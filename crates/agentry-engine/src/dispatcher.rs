@@ -93,7 +93,8 @@ impl Pool {
             return Ok(());
         }
         let now = Timestamp::now();
-        let look_at = workers * 4 + self.active.len();
+        // A few more than the free workers, for the ones held back by a scope.
+        let look_at = (workers - self.active.len()) * 4;
         let candidates = self
             .engine
             .store

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use agentry_core::schedule::{AfterFailure, after_failure};
 use agentry_core::session::{
-    Action, Input, Outcome, Session, SessionIds, VerifyEvidence, fix_issue, is_fix_issue,
+    Action, Input, Outcome, Session, SessionIds, Snapshot, TERMINAL, VerifyEvidence, fix_issue,
+    is_fix_issue,
 };
 use agentry_core::{Issue, Status, Timestamp};
 use agentry_store::StoreError;
@@ -21,14 +22,14 @@ pub(crate) struct SessionRun {
     pub(crate) issue: Issue,
     /// Where the agents work: the worktree, or a scratch folder without a workspace.
     pub(crate) workdir: PathBuf,
-    /// Where prompt files go, outside the worktree.
+    /// This session's folder under the engine's scratch folder: prompt files, and the workdir
+    /// when there is no workspace. Removed when the session ends.
     pub(crate) scratch: PathBuf,
     /// Where this session's logs go.
     pub(crate) logs: PathBuf,
     pub(crate) cancel: CancellationToken,
     pub(crate) turns: u32,
     pub(crate) last_verify: Option<VerifyEvidence>,
-    _scratch_dir: Option<tempfile::TempDir>,
 }
 
 /// Why a session was cancelled, when it was.
@@ -52,11 +53,11 @@ pub(crate) async fn run_session(
         claim.clone(),
         stops.cancel.clone(),
     ));
-    let outcome = match SessionRun::prepare(engine, claim, issue, stops.cancel.clone()).await {
-        Ok((mut run, first)) => run.drive(first, &stops).await,
-        Err(outcome) => outcome,
-    };
+    let (mut run, first) = SessionRun::prepare(engine, claim, issue, stops.cancel.clone()).await;
+    let outcome = run.drive(first, &stops).await;
     heartbeat.abort();
+    // Nothing to keep there: prompts are in the logs, the work is committed.
+    let _ = std::fs::remove_dir_all(&run.scratch);
     outcome
 }
 
@@ -68,20 +69,15 @@ impl SessionRun {
         claim: Claim,
         issue: Issue,
         cancel: CancellationToken,
-    ) -> Result<(Self, Input), Outcome> {
-        let scratch_dir = tempfile::Builder::new()
-            .prefix("agentry-session-")
-            .tempdir()
-            .map_err(|e| Outcome::Error {
-                message: e.to_string(),
-            })?;
+    ) -> (Self, Input) {
+        let scratch = engine.scratch.join(&claim.session_id);
         let logs = match &engine.settings.logs_dir {
             Some(dir) => dir.join(&claim.session_id),
-            None => scratch_dir.path().to_path_buf(),
+            None => scratch.clone(),
         };
         let mut run = SessionRun {
-            workdir: scratch_dir.path().join("work"),
-            scratch: scratch_dir.path().to_path_buf(),
+            workdir: scratch.join("work"),
+            scratch,
             logs,
             engine,
             claim,
@@ -89,7 +85,6 @@ impl SessionRun {
             cancel,
             turns: 0,
             last_verify: None,
-            _scratch_dir: Some(scratch_dir),
         };
         let first = match run.prepare_workdir().await {
             Ok(workdir) => {
@@ -98,12 +93,14 @@ impl SessionRun {
             }
             Err(error) => Input::Failed { error },
         };
-        Ok((run, first))
+        (run, first)
     }
 
     async fn prepare_workdir(&self) -> Result<PathBuf, String> {
-        std::fs::create_dir_all(&self.logs)
-            .map_err(|e| format!("cannot create {}: {e}", self.logs.display()))?;
+        if self.engine.settings.logs_dir.is_some() {
+            std::fs::create_dir_all(&self.logs)
+                .map_err(|e| format!("cannot create {}: {e}", self.logs.display()))?;
+        }
         let Some(workspace) = self.engine.workspace.clone() else {
             std::fs::create_dir_all(&self.workdir).map_err(|e| e.to_string())?;
             return Ok(self.workdir.clone());
@@ -150,8 +147,13 @@ impl SessionRun {
             let actions;
             (session, actions) = session.step(input, Timestamp::now());
             let mut next = None;
+            let mut terminal = None;
             for action in actions {
                 match action {
+                    // The last event goes in one transaction with the status change it leads to.
+                    Action::Record(snapshot) if TERMINAL.contains(&snapshot.event_type) => {
+                        terminal = Some(snapshot)
+                    }
                     Action::Record(snapshot) => {
                         let recorded = self.engine.store.append_session_event(
                             &self.claim,
@@ -163,7 +165,9 @@ impl SessionRun {
                             return self.lost(err);
                         }
                     }
-                    Action::Finish(outcome) => return self.finish(outcome, stops).await,
+                    Action::Finish(outcome) => {
+                        return self.finish(outcome, terminal.take(), stops).await;
+                    }
                     Action::RunAgent { role, fix } => next = Some(self.agent_turn(role, fix).await),
                     Action::RunVerify => next = Some(self.verify().await),
                     Action::CreateFixIssue(overflow) => {
@@ -195,8 +199,14 @@ impl SessionRun {
         }
     }
 
-    async fn finish(&mut self, outcome: Outcome, stops: &Stops) -> Outcome {
-        let end = self.session_end(&outcome, stops);
+    async fn finish(
+        &mut self,
+        outcome: Outcome,
+        terminal: Option<Snapshot>,
+        stops: &Stops,
+    ) -> Outcome {
+        let mut end = self.session_end(&outcome, stops);
+        end.terminal = terminal.map(|snapshot| (snapshot.event_type, snapshot.to_json()));
         if let Err(err) = self
             .engine
             .store
@@ -218,6 +228,7 @@ impl SessionRun {
             reason,
             ready_at,
             failed,
+            terminal: None,
         };
         match outcome {
             Outcome::Done => end(

@@ -67,6 +67,7 @@ pub async fn dry_run() -> Result<DryRunReport, String> {
         prompts: Prompts::load(None).map_err(|e| e.to_string())?,
         settings,
         identity: Identity::current(),
+        scratch: dir.path().to_path_buf(),
     });
     run(
         engine,

@@ -41,4 +41,7 @@ pub struct Engine {
     pub prompts: Prompts,
     pub settings: Settings,
     pub identity: Identity,
+    /// Where sessions keep files that are not part of the work (prompt files), one folder
+    /// each, removed when the session ends.
+    pub scratch: std::path::PathBuf,
 }

@@ -92,14 +92,12 @@ fn take_back(
         verify: None,
         timestamp: now,
     };
-    engine
-        .store
-        .append_session_event(claim, EventType::SessionError, &snapshot.to_json(), now)?;
     let end = SessionEnd {
         status: Status::Open,
         reason: reason.to_string(),
         ready_at: None,
         failed: false,
+        terminal: Some((EventType::SessionError, snapshot.to_json())),
     };
     engine.store.end_session(claim, &end, now)?;
     Ok(())

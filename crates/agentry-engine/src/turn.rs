@@ -54,36 +54,36 @@ impl SessionRun {
             workdir: self.workdir.clone(),
             prompt_file: self.scratch.join(format!("{turn}.prompt.md")),
         };
-        let run_id = self
-            .engine
-            .store
-            .start_agent_run(&NewAgentRun {
-                issue_id: self.issue.id.clone(),
-                session_id: self.claim.session_id.clone(),
-                role: role.as_str().into(),
-                backend: agent.kind().into(),
-                host: self.engine.identity.host.clone(),
-                started_at: Timestamp::now(),
-            })
-            .map_err(|e| e.to_string())?;
+        let run = NewAgentRun {
+            issue_id: self.issue.id.clone(),
+            session_id: self.claim.session_id.clone(),
+            role: role.as_str().into(),
+            backend: agent.kind().into(),
+            host: self.engine.identity.host.clone(),
+            pid: None,
+            started_at: Timestamp::now(),
+        };
         let (events, received) = mpsc::unbounded_channel();
         let logger = tokio::spawn(log_events(
             self.engine.clone(),
-            run_id,
+            run.clone(),
             received,
             self.log_path(&format!("{turn}.log")),
         ));
         let outcome = agent.run(&request, &events, &self.cancel).await;
         drop(events);
-        let _ = logger.await;
         let end = AgentRunEnd {
             exit_code: outcome.exit_code,
             error: outcome.failure.as_ref().map(|f| f.describe()),
         };
-        self.engine
-            .store
-            .finish_agent_run(run_id, &end, Timestamp::now())
-            .map_err(|e| e.to_string())?;
+        let store = &self.engine.store;
+        let recorded = match logger.await.ok().flatten() {
+            Some(run_id) => store.finish_agent_run(run_id, &end, Timestamp::now()),
+            None => store
+                .record_agent_run(&run, &end, Timestamp::now())
+                .map(drop),
+        };
+        recorded.map_err(|e| e.to_string())?;
         if let Some(failure) = outcome.failure {
             return Err(format!("{role} agent failed: {}", failure.describe()));
         }
@@ -158,8 +158,19 @@ impl SessionRun {
         Ok(commit.map(|c| c.at))
     }
 
-    /// Runs the issue's verify commands in the worktree.
+    /// Runs the issue's verify commands in the worktree. An issue without any passes with
+    /// evidence that says so.
     pub(crate) async fn verify(&mut self) -> Input {
+        if self.issue.verify.is_empty() {
+            let evidence = VerifyEvidence {
+                command: "(no verify commands)".into(),
+                exit_code: 0,
+                produced_at: Timestamp::now(),
+                output_ref: None,
+            };
+            self.last_verify = Some(evidence.clone());
+            return Input::Verified(evidence);
+        }
         let name = self.next_turn("verify");
         let log = self.log_path(&format!("{name}.log"));
         let run = agentry_workspace::verify(
@@ -218,24 +229,30 @@ fn read_log_excerpt(evidence: &VerifyEvidence) -> String {
     String::from_utf8_lossy(&text[start..]).into_owned()
 }
 
-/// Keeps the agent's pid in the store (so a restarted orchestrator can stop it) and its
-/// output in the turn's log.
+/// Records the run as soon as the agent has a process (so that a restarted orchestrator can
+/// stop it) and keeps its output in the turn's log; returns the run's id if it recorded it.
 async fn log_events(
     engine: std::sync::Arc<crate::Engine>,
-    run_id: i64,
+    run: NewAgentRun,
     mut events: mpsc::UnboundedReceiver<AgentEvent>,
     log: PathBuf,
-) {
+) -> Option<i64> {
     let mut file = open_log(&log, engine.settings.logs_dir.is_some());
+    let mut run_id = None;
     while let Some(event) = events.recv().await {
         let line = match event {
             AgentEvent::Started { pid: Some(pid) } => {
-                if let Err(e) = engine.store.set_agent_run_pid(run_id, pid) {
-                    tracing::warn!(
+                let started = NewAgentRun {
+                    pid: Some(pid),
+                    ..run.clone()
+                };
+                match engine.store.start_agent_run(&started) {
+                    Ok(id) => run_id = Some(id),
+                    Err(e) => tracing::warn!(
                         operation = "agent_run",
-                        run_id,
-                        "could not record the agent's pid: {e}"
-                    );
+                        pid,
+                        "could not record the agent's process: {e}"
+                    ),
                 }
                 format!("[started pid {pid}]")
             }
@@ -247,6 +264,7 @@ async fn log_events(
             let _ = writeln!(file, "{line}");
         }
     }
+    run_id
 }
 
 fn open_log(path: &Path, keep: bool) -> Option<std::fs::File> {

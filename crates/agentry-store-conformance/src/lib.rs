@@ -94,6 +94,10 @@ const CASES: &[Case] = &[
         sessions::agent_runs_are_live_until_finished,
     ),
     (
+        "a_session_ends_with_its_terminal_event",
+        sessions::a_session_ends_with_its_terminal_event,
+    ),
+    (
         "the_next_ready_time_is_the_earliest_future_one",
         sessions::the_next_ready_time_is_the_earliest_future_one,
     ),

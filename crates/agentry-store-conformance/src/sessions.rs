@@ -34,6 +34,7 @@ fn end(status: Status, failed: bool) -> SessionEnd {
         reason: "test".into(),
         ready_at: None,
         failed,
+        terminal: None,
     }
 }
 
@@ -317,30 +318,54 @@ pub(crate) fn agent_runs_are_live_until_finished(make: MakeStore) {
         role: "implementer".into(),
         backend: "command".into(),
         host: "h".into(),
+        pid: Some(4321),
         started_at: t0(),
     };
-    let run_id = store.start_agent_run(&run).unwrap();
-    assert!(
-        store.live_agent_runs().unwrap().is_empty(),
-        "no process yet"
-    );
-    store.set_agent_run_pid(run_id, 4321).unwrap();
-    let live = store.live_agent_runs().unwrap();
-    assert_eq!(
-        (live[0].id, live[0].pid, live[0].host.as_str()),
-        (run_id, 4321, "h")
-    );
-    store
-        .finish_agent_run(
-            run_id,
-            &AgentRunEnd {
-                exit_code: Some(0),
-                error: None,
+    let ended = AgentRunEnd {
+        exit_code: Some(0),
+        error: None,
+    };
+    let in_process = store
+        .record_agent_run(
+            &NewAgentRun {
+                pid: None,
+                ..run.clone()
             },
+            &ended,
             t0(),
         )
         .unwrap();
+    assert!(
+        store.live_agent_runs().unwrap().is_empty(),
+        "a recorded run is over"
+    );
+    let run_id = store.start_agent_run(&run).unwrap();
+    assert_ne!(run_id, in_process);
+    let live = store.live_agent_runs().unwrap();
+    assert_eq!(
+        (live.len(), live[0].id, live[0].pid, live[0].host.as_str()),
+        (1, run_id, 4321, "h")
+    );
+    store.finish_agent_run(run_id, &ended, t0()).unwrap();
     assert!(store.live_agent_runs().unwrap().is_empty());
+}
+
+pub(crate) fn a_session_ends_with_its_terminal_event(make: MakeStore) {
+    let store = make();
+    let id = store.create_issue(NewIssue::new("a"), t0()).unwrap().id;
+    let held = claim(store.as_ref(), &id, "s1").unwrap();
+    let done = SessionEnd {
+        terminal: Some((EventType::SessionDone, json!({"stage": "REVIEW_GATE"}))),
+        ..end(Status::NeedsReview, false)
+    };
+    store.end_session(&held, &done, t0()).unwrap();
+    let events = store.events(&id).unwrap();
+    let types: Vec<_> = events.iter().map(|e| e.event_type).collect();
+    assert!(
+        types.ends_with(&[EventType::SessionDone, EventType::StatusChanged]),
+        "{types:?}"
+    );
+    assert_eq!(events[events.len() - 2].session_id.as_deref(), Some("s1"));
 }
 
 pub(crate) fn the_next_ready_time_is_the_earliest_future_one(make: MakeStore) {

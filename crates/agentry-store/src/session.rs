@@ -1,8 +1,9 @@
 //! What the store keeps for running sessions: claims with leases and fencing tokens, the end
 //! of a session, agent runs, and merge evidence.
 
-use agentry_core::{IssueId, Status, Timestamp};
+use agentry_core::{EventType, IssueId, Status, Timestamp};
 use serde::Serialize;
+use serde_json::Value;
 
 /// Who holds a claim: the session, and the orchestrator process that runs it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,6 +39,8 @@ pub struct SessionEnd {
     pub ready_at: Option<Timestamp>,
     /// Whether this counts as a failed session of the issue (not when the orchestrator failed).
     pub failed: bool,
+    /// The session's terminal event, written in the same transaction as the status change.
+    pub terminal: Option<(EventType, Value)>,
 }
 
 /// An agent run as it starts.
@@ -48,6 +51,8 @@ pub struct NewAgentRun {
     pub role: String,
     pub backend: String,
     pub host: String,
+    /// The agent's process, so that a restarted orchestrator can stop it; `None` in-process.
+    pub pid: Option<u32>,
     pub started_at: Timestamp,
 }
 

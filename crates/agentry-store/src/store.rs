@@ -120,11 +120,8 @@ pub trait Store: Send + Sync {
         now: Timestamp,
     ) -> Result<Issue, StoreError>;
 
-    /// Records an agent run as it starts; returns its id.
+    /// Records an agent run as its process starts; returns its id.
     fn start_agent_run(&self, run: &NewAgentRun) -> Result<i64, StoreError>;
-
-    /// The process of a running agent, so that a restarted orchestrator can stop it.
-    fn set_agent_run_pid(&self, run_id: i64, pid: u32) -> Result<(), StoreError>;
 
     fn finish_agent_run(
         &self,
@@ -132,6 +129,14 @@ pub trait Store: Send + Sync {
         end: &AgentRunEnd,
         now: Timestamp,
     ) -> Result<(), StoreError>;
+
+    /// Records a whole agent run at its end, for runs that had no process to watch.
+    fn record_agent_run(
+        &self,
+        run: &NewAgentRun,
+        end: &AgentRunEnd,
+        now: Timestamp,
+    ) -> Result<i64, StoreError>;
 
     /// Agent runs that have a process and no end.
     fn live_agent_runs(&self) -> Result<Vec<LiveAgentRun>, StoreError>;

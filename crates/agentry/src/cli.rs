@@ -59,11 +59,13 @@ pub enum Command {
     /// Show or check the effective configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
-    /// Measure the store on a generated backlog and print the figures.
+    /// Measure and print figures: the store, the session loop, worktree sessions, dispatch
+    /// latency (all of them when none is named, each in its own process).
     Bench {
-        /// How many issues the generated backlog has.
-        #[arg(long, default_value_t = 20_000)]
-        issues: usize,
+        which: Option<BenchKind>,
+        /// How many issues (defaults: store 20,000; loop 10,000; worktrees 200; dispatch 200).
+        #[arg(long)]
+        issues: Option<usize>,
     },
 }
 
@@ -75,6 +77,18 @@ impl Command {
             Command::Run(_) | Command::MergeWatch { .. } | Command::Demo { .. }
         )
     }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchKind {
+    /// Ready queue, issue add and import on a store of generated issues.
+    Store,
+    /// Issues through the whole session loop, instant in-process agents, no worktrees.
+    Loop,
+    /// Sessions with command agents, real worktrees and verify commands, 4 workers.
+    Worktrees,
+    /// From an issue becoming ready to its SESSION_START, with a worker free.
+    Dispatch,
 }
 
 #[derive(Args)]

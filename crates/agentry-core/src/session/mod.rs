@@ -15,5 +15,15 @@ pub use machine::{
 pub use overflow::{Overflow, fix_issue, fix_title, is_fix_issue};
 pub use snapshot::{Attempts, Snapshot, SnapshotStatus, Stage, VerifyEvidence};
 
+use crate::EventType;
+
+/// The events that end a session; each session records exactly one of them, last.
+pub const TERMINAL: [EventType; 4] = [
+    EventType::SessionDone,
+    EventType::OverflowFixCreated,
+    EventType::VerifyFailed,
+    EventType::SessionError,
+];
+
 #[cfg(test)]
 mod tests;

@@ -7,13 +7,6 @@ use super::*;
 use crate::verdict::{Verdict, VerdictKind};
 use crate::{EventType, IssueId, Role, Timestamp};
 
-const TERMINAL: [EventType; 4] = [
-    EventType::SessionDone,
-    EventType::OverflowFixCreated,
-    EventType::VerifyFailed,
-    EventType::SessionError,
-];
-
 /// One scripted answer to whatever the session asks next.
 #[derive(Clone, Copy, Debug)]
 enum Answer {

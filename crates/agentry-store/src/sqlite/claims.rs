@@ -2,7 +2,7 @@
 
 use agentry_core::event::NewEvent;
 use agentry_core::{EventType, Issue, IssueId, Link, LinkKind, NewIssue, Status, Timestamp};
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::{Value, json};
 
 use super::rows::{AsText, text};
@@ -28,7 +28,7 @@ fn claim_row(row: &Row) -> rusqlite::Result<Claim> {
 }
 
 pub(super) fn claim(
-    tx: &Transaction,
+    tx: &Connection,
     id: &IssueId,
     holder: &ClaimHolder,
     lease_until: Timestamp,
@@ -73,7 +73,8 @@ fn current_claim(conn: &Connection, id: &IssueId) -> Result<Claim, StoreError> {
     let sql = format!(
         "SELECT {CLAIM_COLUMNS} FROM claims AS c JOIN issues AS i ON i.id = c.issue_id WHERE c.issue_id = ?1"
     );
-    conn.query_row(&sql, [AsText(id)], claim_row)
+    conn.prepare_cached(&sql)?
+        .query_row([AsText(id)], claim_row)
         .optional()?
         .ok_or_else(|| StoreError::StaleClaim(id.clone()))
 }
@@ -100,7 +101,7 @@ fn check_fence(conn: &Connection, claim: &Claim) -> Result<(), StoreError> {
 }
 
 pub(super) fn renew(
-    tx: &Transaction,
+    tx: &Connection,
     claim: &Claim,
     lease_until: Timestamp,
 ) -> Result<(), StoreError> {
@@ -120,7 +121,7 @@ fn session_event(id: &IssueId, session_id: &str, event_type: EventType, data: Va
 }
 
 pub(super) fn append(
-    tx: &Transaction,
+    tx: &Connection,
     claim: &Claim,
     event_type: EventType,
     data: &Value,
@@ -132,7 +133,7 @@ pub(super) fn append(
 }
 
 pub(super) fn create_fix_issue(
-    tx: &Transaction,
+    tx: &Connection,
     claim: &Claim,
     fix: NewIssue,
     now: Timestamp,
@@ -150,7 +151,7 @@ pub(super) fn create_fix_issue(
 }
 
 pub(super) fn end_session(
-    tx: &Transaction,
+    tx: &Connection,
     claim: &Claim,
     end: &SessionEnd,
     now: Timestamp,
@@ -158,6 +159,13 @@ pub(super) fn end_session(
     check_fence(tx, claim)?;
     let mut issue = find_issue(tx, &claim.issue_id)?;
     issue.status.check_transition(end.status)?;
+    if let Some((event_type, data)) = &end.terminal {
+        append_event(
+            tx,
+            &session_event(&issue.id, &claim.session_id, *event_type, data.clone()),
+            now,
+        )?;
+    }
     let from = issue.status;
     issue.status = end.status;
     issue.updated_at = now;

@@ -7,7 +7,7 @@ use agentry_core::import::{
     BEADS_LABEL_PREFIX, ImportRecord, ImportReport, KnownIssues, plan_import,
 };
 use agentry_core::{EventType, IssueId, Link, Timestamp};
-use rusqlite::Transaction;
+use rusqlite::Connection;
 use serde_json::json;
 
 use super::rows::{self, text};
@@ -15,7 +15,7 @@ use super::writes::{append_event, insert_issue, insert_link};
 use crate::StoreError;
 
 pub(super) fn import(
-    tx: &Transaction,
+    tx: &Connection,
     records: Vec<ImportRecord>,
     now: Timestamp,
 ) -> Result<ImportReport, StoreError> {
@@ -37,7 +37,7 @@ pub(super) fn import(
     Ok(plan.report)
 }
 
-fn known_issues(tx: &Transaction) -> Result<KnownIssues, StoreError> {
+fn known_issues(tx: &Connection) -> Result<KnownIssues, StoreError> {
     let mut stmt = tx.prepare("SELECT id FROM issues")?;
     let ids: HashSet<IssueId> = stmt
         .query_map([], |row| text(row, 0))?

@@ -4,7 +4,7 @@ use agentry_core::event::NewEvent;
 use agentry_core::merge::{MergeDecision, decide_merge_close};
 use agentry_core::session::is_fix_issue;
 use agentry_core::{EventType, Issue, IssueId, Status, Timestamp};
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, params};
 use serde_json::{Value, json};
 
 use super::find_issue;
@@ -23,7 +23,7 @@ fn event(id: &IssueId, event_type: EventType, data: Value) -> NewEvent {
 }
 
 pub(super) fn record(
-    tx: &Transaction,
+    tx: &Connection,
     id: &IssueId,
     replay_key: &str,
     evidence: &Value,
@@ -111,7 +111,7 @@ fn last_reopen(conn: &Connection, id: &IssueId) -> Result<Option<i64>, StoreErro
 
 /// Closing a `[FIX]` issue closes the issues that overflowed into it and wait in review.
 fn close_parents_of_fix(
-    tx: &Transaction,
+    tx: &Connection,
     fix: &Issue,
     now: Timestamp,
 ) -> Result<Vec<IssueId>, StoreError> {

@@ -16,7 +16,7 @@ use agentry_core::import::{ImportRecord, ImportReport};
 use agentry_core::{
     Event, EventType, Issue, IssueId, IssuePatch, Link, NewIssue, Status, Timestamp,
 };
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 use crate::session::{
@@ -52,6 +52,8 @@ impl SqliteStore {
     fn prepare(mut conn: Connection, name: &str) -> Result<Self, StoreError> {
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // Fewer, larger checkpoints: each one syncs the database file.
+        conn.pragma_update(None, "wal_autocheckpoint", 4000)?;
         migrations::migrate(&mut conn, name)?;
         Ok(Self {
             conn: Mutex::new(conn),
@@ -59,29 +61,41 @@ impl SqliteStore {
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock leaves no half-written state: SQLite rolls back.
+        // A panic while holding the lock may leave a transaction open; `write` rolls it back.
         self.conn
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Runs `write` in one immediate transaction, committed only if it succeeds.
+    /// Runs `write` in one immediate transaction, committed only if it succeeds. The
+    /// statements that open and close it are cached: they run for every write.
     fn write<T>(
         &self,
-        write: impl FnOnce(&Transaction) -> Result<T, StoreError>,
+        write: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = write(&tx)?;
-        tx.commit()?;
-        Ok(value)
+        let conn = self.conn();
+        if !conn.is_autocommit() {
+            run(&conn, "ROLLBACK")?;
+        }
+        run(&conn, "BEGIN IMMEDIATE")?;
+        let written = write(&conn).and_then(|value| run(&conn, "COMMIT").map(|()| value));
+        if written.is_err() {
+            let _ = run(&conn, "ROLLBACK");
+        }
+        written
     }
+}
+
+fn run(conn: &Connection, sql: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(sql)?.execute([])?;
+    Ok(())
 }
 
 /// Reads one issue, or `NotFound`.
 fn find_issue(conn: &Connection, id: &IssueId) -> Result<Issue, StoreError> {
     let sql = format!("SELECT {ISSUE_COLUMNS} FROM issues WHERE id = ?1");
-    conn.query_row(&sql, [AsText(id)], rows::issue)
+    conn.prepare_cached(&sql)?
+        .query_row([AsText(id)], rows::issue)
         .optional()?
         .ok_or_else(|| StoreError::NotFound(id.clone()))
 }
@@ -191,7 +205,9 @@ impl Store for SqliteStore {
 
     fn ready(&self, now: Timestamp, limit: usize) -> Result<Vec<Issue>, StoreError> {
         let sql = format!(
-            "SELECT {ISSUE_COLUMNS} FROM issues AS i WHERE {READY_CONDITION}
+            // The queue index yields rows in queue order, so the scan stops after LIMIT matches;
+            // left to itself the planner may pick the ready_at index and sort every open issue.
+            "SELECT {ISSUE_COLUMNS} FROM issues AS i INDEXED BY issues_queue WHERE {READY_CONDITION}
              ORDER BY i.priority, i.ready_at, i.id LIMIT ?2"
         );
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -277,10 +293,6 @@ impl Store for SqliteStore {
         runs::start(&self.conn(), run)
     }
 
-    fn set_agent_run_pid(&self, run_id: i64, pid: u32) -> Result<(), StoreError> {
-        runs::set_pid(&self.conn(), run_id, pid)
-    }
-
     fn finish_agent_run(
         &self,
         run_id: i64,
@@ -288,6 +300,15 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         runs::finish(&self.conn(), run_id, end, now)
+    }
+
+    fn record_agent_run(
+        &self,
+        run: &NewAgentRun,
+        end: &AgentRunEnd,
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        self.write(|tx| runs::record(tx, run, end, now))
     }
 
     fn live_agent_runs(&self) -> Result<Vec<LiveAgentRun>, StoreError> {

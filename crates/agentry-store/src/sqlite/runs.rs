@@ -9,8 +9,8 @@ use crate::session::{AgentRunEnd, LiveAgentRun, NewAgentRun};
 
 pub(super) fn start(conn: &Connection, run: &NewAgentRun) -> Result<i64, StoreError> {
     conn.prepare_cached(
-        "INSERT INTO agent_runs (issue_id, session_id, role, backend, host, started_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO agent_runs (issue_id, session_id, role, backend, host, pid, started_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![
         AsText(&run.issue_id),
@@ -18,15 +18,10 @@ pub(super) fn start(conn: &Connection, run: &NewAgentRun) -> Result<i64, StoreEr
         run.role,
         run.backend,
         run.host,
+        run.pid,
         AsText(run.started_at)
     ])?;
     Ok(conn.last_insert_rowid())
-}
-
-pub(super) fn set_pid(conn: &Connection, run_id: i64, pid: u32) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE agent_runs SET pid = ?2 WHERE id = ?1")?
-        .execute(params![run_id, pid])?;
-    Ok(())
 }
 
 pub(super) fn finish(
@@ -40,6 +35,17 @@ pub(super) fn finish(
     )?
     .execute(params![run_id, AsText(now), end.exit_code, end.error])?;
     Ok(())
+}
+
+pub(super) fn record(
+    conn: &Connection,
+    run: &NewAgentRun,
+    end: &AgentRunEnd,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    let run_id = start(conn, run)?;
+    finish(conn, run_id, end, now)?;
+    Ok(run_id)
 }
 
 pub(super) fn live(conn: &Connection) -> Result<Vec<LiveAgentRun>, StoreError> {

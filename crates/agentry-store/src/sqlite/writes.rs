@@ -4,7 +4,7 @@ use agentry_core::event::NewEvent;
 use agentry_core::{
     EventType, Issue, IssueId, IssuePatch, Link, LinkKind, NewIssue, Status, Timestamp,
 };
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, params};
 use serde_json::json;
 
 use super::find_issue;
@@ -104,7 +104,7 @@ pub(super) fn insert_link(
     Ok(added == 1)
 }
 
-fn unused_id(tx: &Transaction) -> Result<IssueId, StoreError> {
+fn unused_id(tx: &Connection) -> Result<IssueId, StoreError> {
     loop {
         let id = IssueId::generate(fastrand::u64(..));
         let taken: bool = tx
@@ -117,7 +117,7 @@ fn unused_id(tx: &Transaction) -> Result<IssueId, StoreError> {
 }
 
 pub(super) fn create_issue(
-    tx: &Transaction,
+    tx: &Connection,
     new: NewIssue,
     now: Timestamp,
 ) -> Result<Issue, StoreError> {
@@ -141,7 +141,7 @@ pub(super) fn create_issue(
 }
 
 pub(super) fn update_issue(
-    tx: &Transaction,
+    tx: &Connection,
     id: &IssueId,
     patch: IssuePatch,
     now: Timestamp,
@@ -162,7 +162,7 @@ pub(super) fn update_issue(
 }
 
 pub(super) fn set_status(
-    tx: &Transaction,
+    tx: &Connection,
     id: &IssueId,
     to: Status,
     reason: &str,
@@ -179,7 +179,7 @@ pub(super) fn set_status(
     Ok(issue)
 }
 
-pub(super) fn add_link(tx: &Transaction, link: &Link, now: Timestamp) -> Result<bool, StoreError> {
+pub(super) fn add_link(tx: &Connection, link: &Link, now: Timestamp) -> Result<bool, StoreError> {
     if link.src == link.dst {
         return Err(StoreError::SelfLink(link.src.clone()));
     }
@@ -200,7 +200,7 @@ pub(super) fn add_link(tx: &Transaction, link: &Link, now: Timestamp) -> Result<
 }
 
 pub(super) fn remove_link(
-    tx: &Transaction,
+    tx: &Connection,
     link: &Link,
     now: Timestamp,
 ) -> Result<bool, StoreError> {

@@ -13,6 +13,8 @@ use crate::error::usage;
 use crate::project::{PROMPTS_DIR, Project};
 
 pub const LOGS_DIR: &str = ".agentry/logs";
+/// Files of running sessions that are not logs (prompt files); kept out of git by `init`.
+pub const RUNTIME_DIR: &str = ".agentry/runtime";
 
 /// The engine for this project's repository, store, agents and prompts.
 pub fn build(project: &Project, max_workers: Option<usize>) -> Result<Arc<Engine>> {
@@ -37,6 +39,7 @@ pub fn build(project: &Project, max_workers: Option<usize>) -> Result<Arc<Engine
         prompts: Prompts::load(Some(&project.root.join(PROMPTS_DIR)))?,
         settings,
         identity: Identity::current(),
+        scratch: project.root.join(RUNTIME_DIR),
     }))
 }
 

@@ -32,7 +32,7 @@ pub fn run(cli: Cli) -> Result<()> {
     }
     match cli.command {
         Command::Init => init::run(&dir),
-        Command::Bench { issues } => bench::run(issues),
+        Command::Bench { which, issues } => bench::run(which, issues),
         Command::Config(command) => config::run(&dir, command),
         Command::Ready { limit, json } => ready::run(&Project::find(&dir)?, limit, json),
         Command::Run(args) if args.dry_run => run::dry_run(),

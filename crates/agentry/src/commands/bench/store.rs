@@ -1,4 +1,4 @@
-//! `agentry bench`: the store's speed on a generated backlog, as figures to record.
+//! `agentry bench store`: the ready queue, issue add and import on a generated backlog.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -61,9 +61,7 @@ fn repeat(
 }
 
 fn report(what: &str, times: &[Duration], target: &str) {
-    let mut sorted = times.to_vec();
-    sorted.sort();
-    let median = sorted[sorted.len() / 2];
+    let median = super::percentile(times, 50.0);
     println!(
         "{what:<22} median {:>10.3} ms  ({} runs; target ≤ {target})",
         median.as_secs_f64() * 1e3,

@@ -1,0 +1,55 @@
+//! `agentry bench loop`: issues through the whole session loop with agents that answer at
+//! once and no worktrees, on a durable SQLite file.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use agentry_core::Timestamp;
+use agentry_core::import::parse_jsonl;
+use agentry_engine::RunOptions;
+use agentry_store::{SqliteStore, Store};
+use anyhow::{Result, ensure};
+use tokio_util::sync::CancellationToken;
+
+use super::engine::{engine, instant_agent};
+use super::peak_rss_mib;
+use crate::commands::engine::runtime;
+
+const WORKERS: usize = 4;
+
+pub fn run(issues: usize) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let store = SqliteStore::open(&dir.path().join("loop.db"), Duration::from_secs(5))?;
+    let backlog: String = (0..issues)
+        .map(|n| format!("{{\"title\":\"Issue {n}\",\"priority\":{}}}\n", n % 5))
+        .collect();
+    store.import(parse_jsonl(&backlog)?, Timestamp::now().plus_secs(-1))?;
+    let store: Arc<dyn Store> = Arc::new(store);
+    let engine = engine(store, None, instant_agent(dir.path())?, WORKERS, dir.path())?;
+    let started = Instant::now();
+    let summary = runtime()?.block_on(agentry_engine::run(
+        engine,
+        RunOptions { until_idle: true },
+        CancellationToken::new(),
+    ));
+    let elapsed = started.elapsed();
+    let summary = summary.map_err(anyhow::Error::msg)?;
+    ensure!(
+        summary.outcomes.get("done") == Some(&issues),
+        "not every session passed: {summary:?}"
+    );
+    println!(
+        "session loop: {issues} issues, instant scripted agents, no worktrees, SQLite file (WAL), {WORKERS} workers"
+    );
+    println!(
+        "sessions/s             {:>10.0}        ({} sessions in {:.2} s; target ≥ 1,000)",
+        issues as f64 / elapsed.as_secs_f64(),
+        summary.sessions,
+        elapsed.as_secs_f64()
+    );
+    println!(
+        "peak RSS               {:>10.1} MiB    (target ≤ 80 MB)",
+        peak_rss_mib()
+    );
+    Ok(())
+}
