@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use crate::driver::{Stops, run_session};
 use crate::identity::session_id;
 use crate::summary::outcome_name;
+use crate::wake::WakeListener;
 use crate::{Engine, RunSummary, merge_watch, recovery};
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -64,6 +65,7 @@ pub async fn run(
         stop,
         summary: RunSummary::default(),
     };
+    let wake = WakeListener::bind(&engine.scratch);
     let mut lease_tick = tokio::time::interval(engine.settings.lease_tick());
     lease_tick.tick().await;
     while !pool.stop.is_cancelled() {
@@ -76,6 +78,7 @@ pub async fn run(
             Some(ended) = pool.sessions.join_next(), if !pool.sessions.is_empty() => pool.ended(ended),
             _ = sleep_until(next_ready) => {}
             _ = lease_tick.tick() => pool.housekeeping().await,
+            _ = wake.woken() => {}
             _ = pool.stop.cancelled() => {}
         }
     }

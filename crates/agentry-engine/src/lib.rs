@@ -16,6 +16,7 @@ mod roles;
 mod settings;
 mod summary;
 mod turn;
+pub mod wake;
 
 pub use dispatcher::{RunOptions, run};
 pub use identity::Identity;

@@ -1,16 +1,21 @@
 //! After a crash: claims whose orchestrator is gone or whose lease expired go back to the
 //! queue, and agent processes a dead orchestrator left behind are stopped.
 
+use std::collections::HashSet;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use agentry_core::session::snapshot::SCHEMA_VERSION;
 use agentry_core::session::{Attempts, Snapshot, SnapshotStatus, Stage};
 use agentry_core::{EventType, Status, Timestamp};
-use agentry_process::{is_alive, stop_group};
+use agentry_process::{groups_tagged, is_alive, stop_group};
 use agentry_store::StoreError;
 use agentry_store::session::{AgentRunEnd, Claim, SessionEnd};
 
 use crate::Engine;
+
+/// The variable that names an agent's session in its environment.
+const SESSION_VAR: &str = "AGENTRY_SESSION_ID";
 
 /// Time a leftover agent gets between SIGTERM and SIGKILL.
 const ORPHAN_GRACE: Duration = Duration::from_secs(2);
@@ -26,29 +31,8 @@ pub async fn recover(engine: &Engine) -> Result<Vec<String>, StoreError> {
             done.push(format!("{}: {reason}; back in the queue", claim.issue_id));
         }
     }
-    let live_claims: Vec<_> = engine
-        .store
-        .claims()?
-        .into_iter()
-        .map(|c| c.issue_id)
-        .collect();
-    for run in engine.store.live_agent_runs()? {
-        if run.host != engine.identity.host || live_claims.contains(&run.issue_id) {
-            continue;
-        }
-        if is_ours_to_stop(run.pid) {
-            stop_group(run.pid, ORPHAN_GRACE).await;
-            done.push(format!(
-                "{}: stopped agent process group {} left by a dead orchestrator",
-                run.issue_id, run.pid
-            ));
-        }
-        let end = AgentRunEnd {
-            exit_code: None,
-            error: Some("orphaned: its orchestrator is gone".into()),
-        };
-        engine.store.finish_agent_run(run.id, &end, now)?;
-    }
+    done.extend(stop_leftover_agents(engine).await);
+    mark_orphaned_runs(engine, now)?;
     Ok(done)
 }
 
@@ -103,18 +87,53 @@ fn take_back(
     Ok(())
 }
 
-/// Only a process group that an agentry agent leads is stopped: the pid may have been
-/// reused since, and the environment of an agent names its session.
-fn is_ours_to_stop(pid: u32) -> bool {
-    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let leads_group = stat
-        .rsplit(')')
-        .next()
-        .and_then(|rest| rest.split_whitespace().nth(2))
-        == Some(&pid.to_string());
-    leads_group
-        && environ
-            .split(|b| *b == 0)
-            .any(|var| var.starts_with(b"AGENTRY_SESSION_ID="))
+/// Stops the agents of this repository whose session no longer holds a claim: a crashed
+/// orchestrator's agents, found by the session id in their environment and by working in
+/// this repository's worktrees or scratch folder (never another repository's agents).
+async fn stop_leftover_agents(engine: &Engine) -> Vec<String> {
+    let live: HashSet<String> = match engine.store.claims() {
+        Ok(claims) => claims.into_iter().map(|c| c.session_id).collect(),
+        Err(_) => return Vec::new(),
+    };
+    let mut places = vec![engine.scratch.clone()];
+    places.extend(engine.workspace.as_ref().map(|ws| ws.worktrees_dir()));
+    let places: Vec<PathBuf> = places
+        .into_iter()
+        .filter_map(|p| p.canonicalize().ok())
+        .collect();
+    let mut done = Vec::new();
+    for group in groups_tagged(SESSION_VAR) {
+        let here = group
+            .cwd
+            .as_ref()
+            .is_some_and(|cwd| places.iter().any(|p| cwd.starts_with(p)));
+        if here && !live.contains(&group.tag) {
+            stop_group(group.pid, ORPHAN_GRACE).await;
+            done.push(format!(
+                "stopped agent process group {} of ended session {}",
+                group.pid, group.tag
+            ));
+        }
+    }
+    done
+}
+
+/// Agent runs still open in the store whose issue nobody holds: their orchestrator is gone.
+fn mark_orphaned_runs(engine: &Engine, now: Timestamp) -> Result<(), StoreError> {
+    let held: Vec<_> = engine
+        .store
+        .claims()?
+        .into_iter()
+        .map(|c| c.issue_id)
+        .collect();
+    for run in engine.store.live_agent_runs()? {
+        if run.host == engine.identity.host && !held.contains(&run.issue_id) {
+            let end = AgentRunEnd {
+                exit_code: None,
+                error: Some("orphaned: its orchestrator is gone".into()),
+            };
+            engine.store.finish_agent_run(run.id, &end, now)?;
+        }
+    }
+    Ok(())
 }

@@ -37,7 +37,7 @@ impl Settings {
             lease_secs: config.scheduling.lease_secs,
             max_workers,
             logs_dir,
-            shutdown_grace: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(config.scheduling.shutdown_grace_secs),
         }
     }
 

@@ -8,10 +8,12 @@
 mod capture;
 mod group;
 mod run;
+mod scan;
 
 pub use capture::Captured;
 pub use group::{is_alive, stop_group};
 pub use run::{Ending, Finished, Spec, Watch, run};
+pub use scan::{TaggedGroup, groups_tagged};
 
 /// The variables an agent or verify command gets from agentry's own environment unless its
 /// config names others.

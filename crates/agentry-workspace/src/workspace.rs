@@ -23,6 +23,9 @@ const FALLBACK_IDENTITY: [(&str, &str); 2] = [
 
 /// A repository whose issues each get a branch and a worktree. Keep one per repository and
 /// share it: its lock is what keeps concurrent sessions' git commands from racing on the
+/// The trailer line that ties a commit to its issue: `Agentry-Issue: <id>`.
+pub const ISSUE_TRAILER: &str = "Agentry-Issue";
+
 /// repository's shared files.
 #[derive(Debug)]
 pub struct Workspace {
@@ -114,7 +117,7 @@ impl Workspace {
         if git::probe(&dir, &["diff", "--cached", "--quiet"])?.is_some() {
             return Ok(None);
         }
-        let message = format!("{title}\n\nAgentry-Issue: {issue}");
+        let message = format!("{title}\n\n{ISSUE_TRAILER}: {issue}");
         // --no-verify: the verify gate is agentry's check; a repository's pre-commit hook
         // failing must not lose the agent's work.
         run_as_committer(&dir, &["commit", "--quiet", "--no-verify", "-m", &message])?;
@@ -178,9 +181,9 @@ impl Workspace {
         self.head_of(issue)
     }
 
-    /// Evidence that a person merged the issue's branch: its head is an ancestor of `base`
-    /// (`git merge-base --is-ancestor`). `None` when it is not, or when the branch is gone.
-    /// A branch without commits of its own counts as merged, so ask only once it has some.
+    /// Evidence that a person merged the issue's branch: its head is agentry's commit for the
+    /// issue (it carries the issue's trailer) and an ancestor of `base`. `None` when it is
+    /// not, when the branch has no such commit, or when the branch is gone.
     pub fn merged_into(
         &self,
         issue: &IssueId,
@@ -190,6 +193,12 @@ impl Workspace {
         let Some(branch_head) = self.head_of(issue)? else {
             return Ok(None);
         };
+        // A branch whose head is not agentry's commit for this issue holds none of its work:
+        // a session that committed nothing leaves the branch at the base, "merged" already.
+        let message = git::run(&self.root, &["log", "-1", "--format=%B", &branch_head])?;
+        if !names_issue(&message, issue) {
+            return Ok(None);
+        }
         let base_head = resolve(&self.root, base)?;
         let merged = git::probe(
             &self.root,
@@ -208,7 +217,8 @@ impl Workspace {
         self.lock.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(crate) fn worktrees_dir(&self) -> PathBuf {
+    /// `.agentry/worktrees` under the root, where every worktree lives.
+    pub fn worktrees_dir(&self) -> PathBuf {
         self.root.join(WORKTREES_DIR)
     }
 
@@ -329,6 +339,19 @@ fn cut(mut text: String, max_bytes: usize) -> String {
     text.truncate(end);
     text.push_str(&format!("\n[diff cut at {end} of {total} bytes]\n"));
     text
+}
+
+/// Whether a commit message carries the issue's trailer (`Sudocode-Issue:` is accepted too).
+fn names_issue(message: &str, issue: &IssueId) -> bool {
+    message.lines().any(|line| {
+        let line = line.trim();
+        [ISSUE_TRAILER, "Sudocode-Issue"].iter().any(|key| {
+            line.strip_prefix(key)
+                .and_then(|rest| rest.strip_prefix(':'))
+                .map(str::trim)
+                == Some(issue.as_str())
+        })
+    })
 }
 
 #[cfg(test)]

@@ -287,6 +287,32 @@ fn merged_into_sees_a_merge_into_the_base() {
 }
 
 #[test]
+fn a_branch_without_the_issue_commit_is_not_merge_evidence() {
+    let (dir, ws) = repo();
+    let id = issue("i-4");
+    ws.prepare(&id, "main").unwrap();
+    assert_eq!(
+        ws.merged_into(&id, "main").unwrap(),
+        None,
+        "the branch is only the base"
+    );
+    let other = issue("i-5");
+    let path = ws.prepare(&other, "main").unwrap();
+    fs::write(path.join("other"), "x").unwrap();
+    ws.commit_all(&other, "Other work").unwrap();
+    git(
+        dir.path(),
+        &["merge", "-q", "--no-ff", "-m", "merge", "agentry/i-5"],
+    );
+    git(&ws.worktree_path(&id), &["reset", "-q", "--hard", "main"]);
+    assert_eq!(
+        ws.merged_into(&id, "main").unwrap(),
+        None,
+        "another issue's commit is no evidence"
+    );
+}
+
+#[test]
 fn merged_into_is_none_without_the_branch() {
     let (_dir, ws) = repo();
     assert_eq!(ws.merged_into(&issue("i-9"), "main").unwrap(), None);

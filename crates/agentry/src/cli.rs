@@ -152,6 +152,16 @@ pub enum IssueCommand {
     Export,
 }
 
+impl IssueCommand {
+    /// Whether the command may change the ready queue.
+    pub fn changes_issues(&self) -> bool {
+        !matches!(
+            self,
+            IssueCommand::List { .. } | IssueCommand::Show { .. } | IssueCommand::Export
+        )
+    }
+}
+
 #[derive(Args)]
 pub struct AddArgs {
     pub title: String,

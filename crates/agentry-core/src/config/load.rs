@@ -297,7 +297,7 @@ mod tests {
             .to_string();
         assert_eq!(
             err,
-            "unknown config key `scheduling.workers` (in config.toml); known keys in [scheduling]: backend, max_workers, lease_secs"
+            "unknown config key `scheduling.workers` (in config.toml); known keys in [scheduling]: backend, max_workers, lease_secs, shutdown_grace_secs"
         );
         let err = load("", env(&[("SESSION__TRIES", "3")]))
             .unwrap_err()

@@ -48,6 +48,7 @@ pub struct SchedulingConfig {
     pub backend: SchedulingBackend,
     pub max_workers: u32,
     pub lease_secs: u64,
+    pub shutdown_grace_secs: u64,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +93,7 @@ impl Default for SchedulingConfig {
             backend: SchedulingBackend::Async,
             max_workers: 4,
             lease_secs: 60,
+            shutdown_grace_secs: 10,
         }
     }
 }
@@ -178,6 +180,12 @@ pub const SETTINGS: &[Setting] = &[
             min: 5,
             max: 86_400,
         },
+    },
+    Setting {
+        section: "scheduling",
+        key: "shutdown_grace_secs",
+        doc: "On SIGINT/SIGTERM, how long running sessions may go on before their agents are stopped.",
+        allowed: Allowed::Integer { min: 0, max: 3_600 },
     },
     Setting {
         section: "planning",

@@ -54,6 +54,16 @@ fn die_quietly_on_closed_stdout() {
 }
 
 fn run_issue(project: &Project, command: IssueCommand) -> Result<()> {
+    let changes_issues = command.changes_issues();
+    let result = issue_command(project, command);
+    if result.is_ok() && changes_issues {
+        // A running dispatcher looks at the queue now rather than at its next tick.
+        agentry_engine::wake::wake_dispatchers(&project.root.join(engine::RUNTIME_DIR));
+    }
+    result
+}
+
+fn issue_command(project: &Project, command: IssueCommand) -> Result<()> {
     match command {
         IssueCommand::Add(args) => issue_add::run(project, args),
         IssueCommand::List {

@@ -43,17 +43,7 @@ pub fn agentry_with(
     env: &[(&str, &str)],
     stdin: Option<&str>,
 ) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_agentry"));
-    cmd.current_dir(dir).args(args);
-    isolate_git(&mut cmd, dir);
-    // Every `SECTION__KEY` variable agentry reads is removed unless the test sets it.
-    for setting in agentry_core::config::SETTINGS {
-        let name = format!("{}__{}", setting.section, setting.key).to_uppercase();
-        cmd.env_remove(name);
-    }
-    for (name, value) in env {
-        cmd.env(name, value);
-    }
+    let mut cmd = agentry_command(dir, args, env);
     cmd.stdin(if stdin.is_some() {
         Stdio::piped()
     } else {
@@ -68,6 +58,24 @@ pub fn agentry_with(
             .expect("stdin takes the input");
     }
     child.wait_with_output().expect("agentry runs to the end")
+}
+
+/// The command `agentry_with` runs: agentry in `dir` with git isolated, `env` set and every
+/// other config variable removed; stdio is left to the caller (for processes a test starts in
+/// the background).
+pub fn agentry_command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_agentry"));
+    cmd.current_dir(dir).args(args);
+    isolate_git(&mut cmd, dir);
+    // Every `SECTION__KEY` variable agentry reads is removed unless the test sets it.
+    for setting in agentry_core::config::SETTINGS {
+        let name = format!("{}__{}", setting.section, setting.key).to_uppercase();
+        cmd.env_remove(name);
+    }
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
+    cmd
 }
 
 /// Runs agentry in `dir`, with no config variable in its environment.
@@ -143,6 +151,28 @@ pub fn git(dir: &Path, args: &[&str]) {
         "git {args:?} failed: {}",
         stderr(&out)
     );
+}
+
+/// Runs `git` in `dir` (isolated from the machine's config), asserts it succeeded and returns
+/// its stdout.
+#[allow(dead_code)]
+pub fn git_stdout(dir: &Path, args: &[&str]) -> String {
+    let mut cmd = Command::new("git");
+    cmd.arg("-C").arg(dir).args([
+        "-c",
+        "user.name=agentry tests",
+        "-c",
+        "user.email=tests@agentry.invalid",
+    ]);
+    cmd.args(args);
+    isolate_git(&mut cmd, dir);
+    let out = cmd.output().expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        stderr(&out)
+    );
+    stdout(&out)
 }
 
 /// A temporary git repository, removed when dropped.
