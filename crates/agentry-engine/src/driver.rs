@@ -10,7 +10,7 @@ use agentry_core::session::{
 };
 use agentry_core::{Issue, Status, Timestamp};
 use agentry_store::StoreError;
-use agentry_store::session::{Claim, SessionEnd};
+use agentry_store::session::{AgentRunEnd, Claim, NewAgentRun, SessionEnd, SessionRecord};
 use tokio_util::sync::CancellationToken;
 
 use crate::Engine;
@@ -20,7 +20,8 @@ pub(crate) struct SessionRun {
     pub(crate) engine: Arc<Engine>,
     pub(crate) claim: Claim,
     pub(crate) issue: Issue,
-    /// Where the agents work: the worktree, or a scratch folder without a workspace.
+    /// Where the agents work: the worktree, or the engine's shared scratch workdir without a
+    /// workspace.
     pub(crate) workdir: PathBuf,
     /// This session's folder under the engine's scratch folder: prompt files, and the workdir
     /// when there is no workspace. Removed when the session ends.
@@ -30,6 +31,8 @@ pub(crate) struct SessionRun {
     pub(crate) cancel: CancellationToken,
     pub(crate) turns: u32,
     pub(crate) last_verify: Option<VerifyEvidence>,
+    /// Agent runs without a process, written with the session's next record.
+    pub(crate) finished_runs: Vec<(NewAgentRun, AgentRunEnd)>,
 }
 
 /// Why a session was cancelled, when it was.
@@ -76,7 +79,8 @@ impl SessionRun {
             None => scratch.clone(),
         };
         let mut run = SessionRun {
-            workdir: scratch.join("work"),
+            // Without a workspace every session shares one scratch workdir: nothing there is kept.
+            workdir: engine.scratch.join("work"),
             scratch,
             logs,
             engine,
@@ -85,6 +89,7 @@ impl SessionRun {
             cancel,
             turns: 0,
             last_verify: None,
+            finished_runs: Vec::new(),
         };
         let first = match run.prepare_workdir().await {
             Ok(workdir) => {
@@ -155,10 +160,10 @@ impl SessionRun {
                         terminal = Some(snapshot)
                     }
                     Action::Record(snapshot) => {
-                        let recorded = self.engine.store.append_session_event(
+                        let record = self.record_with_runs(Some(&snapshot));
+                        let recorded = self.engine.store.record_session(
                             &self.claim,
-                            snapshot.event_type,
-                            &snapshot.to_json(),
+                            &record,
                             snapshot.timestamp,
                         );
                         if let Err(err) = recorded {
@@ -191,6 +196,17 @@ impl SessionRun {
         }
     }
 
+    /// A snapshot, with the in-process agent runs that ended since the last record.
+    fn record_with_runs(&mut self, snapshot: Option<&Snapshot>) -> SessionRecord {
+        SessionRecord {
+            runs: std::mem::take(&mut self.finished_runs),
+            events: snapshot
+                .map(|s| (s.event_type, s.to_json()))
+                .into_iter()
+                .collect(),
+        }
+    }
+
     /// The claim was taken back or the store failed: nothing more may be written.
     fn lost(&self, err: StoreError) -> Outcome {
         tracing::error!(operation = "session", issue_id = %self.issue.id, session_id = %self.claim.session_id, "session stopped: {err}");
@@ -206,7 +222,7 @@ impl SessionRun {
         stops: &Stops,
     ) -> Outcome {
         let mut end = self.session_end(&outcome, stops);
-        end.terminal = terminal.map(|snapshot| (snapshot.event_type, snapshot.to_json()));
+        end.record = self.record_with_runs(terminal.as_ref());
         if let Err(err) = self
             .engine
             .store
@@ -228,7 +244,7 @@ impl SessionRun {
             reason,
             ready_at,
             failed,
-            terminal: None,
+            record: SessionRecord::default(),
         };
         match outcome {
             Outcome::Done => end(

@@ -35,8 +35,8 @@ use agentry_workspace::Workspace;
 /// Everything a run needs, shared by its sessions.
 pub struct Engine {
     pub store: Arc<dyn Store>,
-    /// `None` runs sessions without git worktrees (dry runs, benchmarks): agents work in a
-    /// scratch folder and nothing is committed.
+    /// `None` runs sessions without git worktrees (dry runs, benchmarks): agents work in one
+    /// shared scratch folder and nothing is committed.
     pub workspace: Option<Arc<Workspace>>,
     pub agents: RoleAgents,
     pub prompts: Prompts,

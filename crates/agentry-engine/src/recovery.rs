@@ -10,7 +10,7 @@ use agentry_core::session::{Attempts, Snapshot, SnapshotStatus, Stage};
 use agentry_core::{EventType, Status, Timestamp};
 use agentry_process::{groups_tagged, is_alive, stop_group};
 use agentry_store::StoreError;
-use agentry_store::session::{AgentRunEnd, Claim, SessionEnd};
+use agentry_store::session::{AgentRunEnd, Claim, SessionEnd, SessionRecord};
 
 use crate::Engine;
 
@@ -81,7 +81,10 @@ fn take_back(
         reason: reason.to_string(),
         ready_at: None,
         failed: false,
-        terminal: Some((EventType::SessionError, snapshot.to_json())),
+        record: SessionRecord {
+            runs: Vec::new(),
+            events: vec![(EventType::SessionError, snapshot.to_json())],
+        },
     };
     engine.store.end_session(claim, &end, now)?;
     Ok(())

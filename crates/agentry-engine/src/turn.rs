@@ -64,26 +64,29 @@ impl SessionRun {
             started_at: Timestamp::now(),
         };
         let (events, received) = mpsc::unbounded_channel();
-        let logger = tokio::spawn(log_events(
-            self.engine.clone(),
-            run.clone(),
-            received,
-            self.log_path(&format!("{turn}.log")),
-        ));
-        let outcome = agent.run(&request, &events, &self.cancel).await;
-        drop(events);
+        let log = self.log_path(&format!("{turn}.log"));
+        // The agent and the logger run side by side in this task: no thread hand-over per event.
+        let (outcome, recorded_run) = tokio::join!(
+            async {
+                let outcome = agent.run(&request, &events, &self.cancel).await;
+                drop(events);
+                outcome
+            },
+            log_events(self.engine.clone(), run.clone(), received, log),
+        );
         let end = AgentRunEnd {
             exit_code: outcome.exit_code,
             error: outcome.failure.as_ref().map(|f| f.describe()),
         };
-        let store = &self.engine.store;
-        let recorded = match logger.await.ok().flatten() {
-            Some(run_id) => store.finish_agent_run(run_id, &end, Timestamp::now()),
-            None => store
-                .record_agent_run(&run, &end, Timestamp::now())
-                .map(drop),
-        };
-        recorded.map_err(|e| e.to_string())?;
+        match recorded_run {
+            Some(run_id) => self
+                .engine
+                .store
+                .finish_agent_run(run_id, &end, Timestamp::now())
+                .map_err(|e| e.to_string())?,
+            // A run without a process is written with the session's next record.
+            None => self.finished_runs.push((run, end)),
+        }
         if let Some(failure) = outcome.failure {
             return Err(format!("{role} agent failed: {}", failure.describe()));
         }

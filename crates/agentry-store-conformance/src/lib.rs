@@ -94,8 +94,8 @@ const CASES: &[Case] = &[
         sessions::agent_runs_are_live_until_finished,
     ),
     (
-        "a_session_ends_with_its_terminal_event",
-        sessions::a_session_ends_with_its_terminal_event,
+        "a_session_record_and_its_end_are_written_whole",
+        sessions::a_session_record_and_its_end_are_written_whole,
     ),
     (
         "the_next_ready_time_is_the_earliest_future_one",

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use agentry_core::session::{Overflow, fix_issue};
 use agentry_core::{EventType, IssueId, Link, LinkKind, NewIssue, Status};
 use agentry_store::session::{
-    AgentRunEnd, Claim, ClaimHolder, MergeResult, NewAgentRun, SessionEnd,
+    AgentRunEnd, Claim, ClaimHolder, MergeResult, NewAgentRun, SessionEnd, SessionRecord,
 };
 use agentry_store::{Store, StoreError};
 use serde_json::json;
@@ -28,13 +28,20 @@ fn claim(store: &dyn Store, id: &IssueId, session: &str) -> Option<Claim> {
         .unwrap()
 }
 
+fn event(event_type: EventType, data: serde_json::Value) -> SessionRecord {
+    SessionRecord {
+        runs: Vec::new(),
+        events: vec![(event_type, data)],
+    }
+}
+
 fn end(status: Status, failed: bool) -> SessionEnd {
     SessionEnd {
         status,
         reason: "test".into(),
         ready_at: None,
         failed,
-        terminal: None,
+        record: SessionRecord::default(),
     }
 }
 
@@ -99,7 +106,8 @@ pub(crate) fn a_released_claim_is_fenced_off(make: MakeStore) {
         store.renew_claim(&first, t0()),
         Err(StoreError::StaleClaim(_))
     ));
-    let stale_write = store.append_session_event(&first, EventType::SessionStart, &json!({}), t0());
+    let stale_write =
+        store.record_session(&first, &event(EventType::SessionStart, json!({})), t0());
     assert!(matches!(stale_write, Err(StoreError::StaleClaim(_))));
     assert!(
         store
@@ -150,10 +158,9 @@ pub(crate) fn session_events_carry_the_session(make: MakeStore) {
     let id = store.create_issue(NewIssue::new("a"), t0()).unwrap().id;
     let held = claim(store.as_ref(), &id, "s1").unwrap();
     store
-        .append_session_event(
+        .record_session(
             &held,
-            EventType::SessionStart,
-            &json!({"stage": "RUNNING"}),
+            &event(EventType::SessionStart, json!({"stage": "RUNNING"})),
             t0(),
         )
         .unwrap();
@@ -215,7 +222,7 @@ fn reviewed(store: &dyn Store, title: &str) -> IssueId {
     let id = store.create_issue(NewIssue::new(title), t0()).unwrap().id;
     let held = claim(store, &id, &format!("s-{title}")).unwrap();
     store
-        .append_session_event(&held, EventType::SessionDone, &json!({}), t0())
+        .record_session(&held, &event(EventType::SessionDone, json!({})), t0())
         .unwrap();
     store
         .end_session(&held, &end(Status::NeedsReview, false), t0())
@@ -292,7 +299,7 @@ pub(crate) fn merging_a_fix_issue_closes_its_parent(make: MakeStore) {
         .unwrap();
     let fix_held = claim(store.as_ref(), &fix.id, "s2").unwrap();
     store
-        .append_session_event(&fix_held, EventType::SessionDone, &json!({}), t0())
+        .record_session(&fix_held, &event(EventType::SessionDone, json!({})), t0())
         .unwrap();
     store
         .end_session(&fix_held, &end(Status::NeedsReview, false), t0())
@@ -325,22 +332,7 @@ pub(crate) fn agent_runs_are_live_until_finished(make: MakeStore) {
         exit_code: Some(0),
         error: None,
     };
-    let in_process = store
-        .record_agent_run(
-            &NewAgentRun {
-                pid: None,
-                ..run.clone()
-            },
-            &ended,
-            t0(),
-        )
-        .unwrap();
-    assert!(
-        store.live_agent_runs().unwrap().is_empty(),
-        "a recorded run is over"
-    );
     let run_id = store.start_agent_run(&run).unwrap();
-    assert_ne!(run_id, in_process);
     let live = store.live_agent_runs().unwrap();
     assert_eq!(
         (live.len(), live[0].id, live[0].pid, live[0].host.as_str()),
@@ -350,22 +342,52 @@ pub(crate) fn agent_runs_are_live_until_finished(make: MakeStore) {
     assert!(store.live_agent_runs().unwrap().is_empty());
 }
 
-pub(crate) fn a_session_ends_with_its_terminal_event(make: MakeStore) {
+pub(crate) fn a_session_record_and_its_end_are_written_whole(make: MakeStore) {
     let store = make();
     let id = store.create_issue(NewIssue::new("a"), t0()).unwrap().id;
     let held = claim(store.as_ref(), &id, "s1").unwrap();
+    let run = NewAgentRun {
+        issue_id: id.clone(),
+        session_id: "s1".into(),
+        role: "implementer".into(),
+        backend: "scripted".into(),
+        host: "h".into(),
+        pid: None,
+        started_at: t0(),
+    };
+    let ended = AgentRunEnd {
+        exit_code: Some(0),
+        error: None,
+    };
+    let record = SessionRecord {
+        runs: vec![(run, ended)],
+        events: vec![(EventType::ImplementDone, json!({"stage": "RUNNING"}))],
+    };
+    store.record_session(&held, &record, t0()).unwrap();
+    assert!(
+        store.live_agent_runs().unwrap().is_empty(),
+        "an in-process run is recorded ended"
+    );
     let done = SessionEnd {
-        terminal: Some((EventType::SessionDone, json!({"stage": "REVIEW_GATE"}))),
+        record: event(EventType::SessionDone, json!({"stage": "REVIEW_GATE"})),
         ..end(Status::NeedsReview, false)
     };
     store.end_session(&held, &done, t0()).unwrap();
     let events = store.events(&id).unwrap();
     let types: Vec<_> = events.iter().map(|e| e.event_type).collect();
     assert!(
-        types.ends_with(&[EventType::SessionDone, EventType::StatusChanged]),
+        types.ends_with(&[
+            EventType::ImplementDone,
+            EventType::SessionDone,
+            EventType::StatusChanged
+        ]),
         "{types:?}"
     );
     assert_eq!(events[events.len() - 2].session_id.as_deref(), Some("s1"));
+    assert!(matches!(
+        store.record_session(&held, &record, t0()),
+        Err(StoreError::StaleClaim(_))
+    ));
 }
 
 pub(crate) fn the_next_ready_time_is_the_earliest_future_one(make: MakeStore) {

@@ -39,8 +39,16 @@ pub struct SessionEnd {
     pub ready_at: Option<Timestamp>,
     /// Whether this counts as a failed session of the issue (not when the orchestrator failed).
     pub failed: bool,
-    /// The session's terminal event, written in the same transaction as the status change.
-    pub terminal: Option<(EventType, Value)>,
+    /// The session's last records (its terminal event), written in the same transaction.
+    pub record: SessionRecord,
+}
+
+/// What a session writes at one step, in one transaction: the agent runs that ended without
+/// a process to watch, then its events.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub runs: Vec<(NewAgentRun, AgentRunEnd)>,
+    pub events: Vec<(EventType, Value)>,
 }
 
 /// An agent run as it starts.

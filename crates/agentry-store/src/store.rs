@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::StoreError;
 use crate::session::{
     AgentRunEnd, Claim, ClaimHolder, LiveAgentRun, MergeResult, NewAgentRun, SessionEnd,
+    SessionRecord,
 };
 
 /// Which issues `list_issues` returns.
@@ -94,12 +95,12 @@ pub trait Store: Send + Sync {
     /// Every claim held now.
     fn claims(&self) -> Result<Vec<Claim>, StoreError>;
 
-    /// Appends a session's event (a `loop_snapshot.v1`), fenced by its claim.
-    fn append_session_event(
+    /// Writes a session's records (its `loop_snapshot.v1` events and finished in-process agent
+    /// runs) in one transaction, fenced by its claim.
+    fn record_session(
         &self,
         claim: &Claim,
-        event_type: EventType,
-        data: &Value,
+        record: &SessionRecord,
         now: Timestamp,
     ) -> Result<(), StoreError>;
 
@@ -129,14 +130,6 @@ pub trait Store: Send + Sync {
         end: &AgentRunEnd,
         now: Timestamp,
     ) -> Result<(), StoreError>;
-
-    /// Records a whole agent run at its end, for runs that had no process to watch.
-    fn record_agent_run(
-        &self,
-        run: &NewAgentRun,
-        end: &AgentRunEnd,
-        now: Timestamp,
-    ) -> Result<i64, StoreError>;
 
     /// Agent runs that have a process and no end.
     fn live_agent_runs(&self) -> Result<Vec<LiveAgentRun>, StoreError>;

@@ -70,11 +70,12 @@ pub enum Command {
 }
 
 impl Command {
-    /// Whether the command runs agents, verify commands or git with input on a pipe.
-    pub fn runs_children(&self) -> bool {
+    /// Whether the command only reads and prints, so that it may simply stop when its output
+    /// pipe closes. Others run agents or commands whose input pipes may close early.
+    pub fn only_prints(&self) -> bool {
         matches!(
             self,
-            Command::Run(_) | Command::MergeWatch { .. } | Command::Demo { .. }
+            Command::Issue(_) | Command::Ready { .. } | Command::Events { .. } | Command::Config(_)
         )
     }
 }

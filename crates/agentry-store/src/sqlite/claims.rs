@@ -6,10 +6,11 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::{Value, json};
 
 use super::rows::{AsText, text};
+use super::runs;
 use super::writes::{self, append_event};
 use super::{READY_CONDITION, find_issue};
 use crate::StoreError;
-use crate::session::{Claim, ClaimHolder, SessionEnd};
+use crate::session::{Claim, ClaimHolder, SessionEnd, SessionRecord};
 
 const CLAIM_COLUMNS: &str = "c.issue_id, c.token, c.session_id, c.orchestrator_id, c.host, c.pid, c.claimed_at, c.lease_until, i.failed_sessions";
 
@@ -120,16 +121,35 @@ fn session_event(id: &IssueId, session_id: &str, event_type: EventType, data: Va
     }
 }
 
-pub(super) fn append(
+pub(super) fn record(
     tx: &Connection,
     claim: &Claim,
-    event_type: EventType,
-    data: &Value,
+    record: &SessionRecord,
     now: Timestamp,
 ) -> Result<(), StoreError> {
     check_fence(tx, claim)?;
-    let event = session_event(&claim.issue_id, &claim.session_id, event_type, data.clone());
-    append_event(tx, &event, now)
+    write_record(tx, claim, record, now)
+}
+
+fn write_record(
+    tx: &Connection,
+    claim: &Claim,
+    record: &SessionRecord,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    for (run, end) in &record.runs {
+        runs::record(tx, run, end, now)?;
+    }
+    for (event_type, data) in &record.events {
+        let event = session_event(
+            &claim.issue_id,
+            &claim.session_id,
+            *event_type,
+            data.clone(),
+        );
+        append_event(tx, &event, now)?;
+    }
+    Ok(())
 }
 
 pub(super) fn create_fix_issue(
@@ -159,13 +179,7 @@ pub(super) fn end_session(
     check_fence(tx, claim)?;
     let mut issue = find_issue(tx, &claim.issue_id)?;
     issue.status.check_transition(end.status)?;
-    if let Some((event_type, data)) = &end.terminal {
-        append_event(
-            tx,
-            &session_event(&issue.id, &claim.session_id, *event_type, data.clone()),
-            now,
-        )?;
-    }
+    write_record(tx, claim, &end.record, now)?;
     let from = issue.status;
     issue.status = end.status;
     issue.updated_at = now;

@@ -21,6 +21,7 @@ use serde_json::Value;
 
 use crate::session::{
     AgentRunEnd, Claim, ClaimHolder, LiveAgentRun, MergeResult, NewAgentRun, SessionEnd,
+    SessionRecord,
 };
 use crate::{IssueFilter, Store, StoreError};
 use rows::{AsText, ISSUE_COLUMNS};
@@ -261,14 +262,13 @@ impl Store for SqliteStore {
         claims::claims(&self.conn())
     }
 
-    fn append_session_event(
+    fn record_session(
         &self,
         claim: &Claim,
-        event_type: EventType,
-        data: &Value,
+        record: &SessionRecord,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        self.write(|tx| claims::append(tx, claim, event_type, data, now))
+        self.write(|tx| claims::record(tx, claim, record, now))
     }
 
     fn create_fix_issue(
@@ -300,15 +300,6 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         runs::finish(&self.conn(), run_id, end, now)
-    }
-
-    fn record_agent_run(
-        &self,
-        run: &NewAgentRun,
-        end: &AgentRunEnd,
-        now: Timestamp,
-    ) -> Result<i64, StoreError> {
-        self.write(|tx| runs::record(tx, run, end, now))
     }
 
     fn live_agent_runs(&self) -> Result<Vec<LiveAgentRun>, StoreError> {

@@ -27,7 +27,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(dir) => dir,
         None => std::env::current_dir().context("could not read the current directory")?,
     };
-    if !cli.command.runs_children() {
+    if cli.command.only_prints() {
         die_quietly_on_closed_stdout();
     }
     match cli.command {

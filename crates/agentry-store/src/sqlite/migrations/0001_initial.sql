@@ -55,4 +55,3 @@ CREATE TABLE agent_runs (
     cost_usd     REAL,
     error        TEXT
 );
-CREATE INDEX agent_runs_session ON agent_runs (session_id);

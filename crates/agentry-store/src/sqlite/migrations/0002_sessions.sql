@@ -15,6 +15,5 @@ CREATE TABLE claims (
 
 ALTER TABLE agent_runs ADD COLUMN host TEXT NOT NULL DEFAULT '';
 CREATE INDEX agent_runs_live ON agent_runs (ended_at) WHERE ended_at IS NULL;
-CREATE INDEX events_type ON events (issue_id, event_type, id);
 -- When the queue next grows: the earliest future ready_at of open issues.
 CREATE INDEX issues_ready_at ON issues (status, ready_at);
