@@ -1,7 +1,10 @@
 //! `agentry run --dry-run`: one synthetic issue, `i-dry1`, through a whole session with
 //! scripted agents, an in-memory store and no repository.
 
+use std::path::Path;
 use std::sync::Arc;
+
+use agentry_agents::Agent;
 
 use agentry_core::config::{AgentConfig, AgentKind, Config, default_pass_env};
 use agentry_core::import::{ImportRecord, SourceKey};
@@ -12,11 +15,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{Engine, Identity, Prompts, RoleAgents, RunOptions, Settings, run};
 
-const SCRIPT: &str = r#"
+/// Every role answers at once: the implementer changes nothing, the reviewers pass.
+const INSTANT_SCRIPT: &str = r#"
 [[rule]]
 role = "implementer"
 issue = "*"
-turns = [[{ say = "Implemented the dry-run change." }]]
+turns = [[{ say = "Implemented the change." }]]
 
 [[rule]]
 role = "spec_reviewer"
@@ -29,6 +33,23 @@ issue = "*"
 turns = [[{ say = "```json\n{\"verdict\": \"pass\", \"failed_items\": [], \"fix_list\": []}\n```" }]]
 "#;
 
+/// A scripted agent that passes every issue at once (dry runs, benchmarks); its script file
+/// is written in `dir`.
+pub fn instant_agent(dir: &Path) -> Result<Arc<dyn Agent>, String> {
+    let script = dir.join("instant.toml");
+    std::fs::write(&script, INSTANT_SCRIPT).map_err(|e| e.to_string())?;
+    let config = AgentConfig {
+        kind: AgentKind::Scripted,
+        command: Vec::new(),
+        script: Some(script.display().to_string()),
+        timeout_secs: 60,
+        idle_timeout_secs: 0,
+        env: Default::default(),
+        pass_env: default_pass_env(),
+    };
+    agentry_agents::build("instant", &config, dir).map_err(|e| e.to_string())
+}
+
 /// The dry run's report, in the shape of the runbook's.
 #[derive(Debug, Serialize)]
 pub struct DryRunReport {
@@ -40,19 +61,7 @@ pub struct DryRunReport {
 
 pub async fn dry_run() -> Result<DryRunReport, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let script = dir.path().join("dry-run.toml");
-    std::fs::write(&script, SCRIPT).map_err(|e| e.to_string())?;
-    let agent_config = AgentConfig {
-        kind: AgentKind::Scripted,
-        command: Vec::new(),
-        script: Some(script.display().to_string()),
-        timeout_secs: 60,
-        idle_timeout_secs: 0,
-        env: Default::default(),
-        pass_env: default_pass_env(),
-    };
-    let agent =
-        agentry_agents::build("dry-run", &agent_config, dir.path()).map_err(|e| e.to_string())?;
+    let agent = instant_agent(dir.path())?;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().map_err(|e| e.to_string())?);
     let id: IssueId = "i-dry1".parse().expect("a valid id");
     store

@@ -170,16 +170,8 @@ pub struct AddArgs {
     pub body: BodyArgs,
     #[arg(long, default_value_t = 2)]
     pub priority: i64,
-    /// A path or glob the work may touch (repeatable).
-    #[arg(long = "scope", value_name = "GLOB")]
-    pub scope: Vec<String>,
-    /// A shell command that proves the work is done (repeatable).
-    #[arg(long = "verify", value_name = "CMD")]
-    pub verify: Vec<String>,
-    #[arg(long = "done-when", value_name = "TEXT")]
-    pub done_when: Vec<String>,
-    #[arg(long = "not-your-job", value_name = "TEXT")]
-    pub not_your_job: Vec<String>,
+    #[command(flatten)]
+    pub definition: DefinitionArgs,
     #[arg(long = "depends-on", value_name = "ID")]
     pub depends_on: Vec<IssueId>,
     #[arg(long = "label", value_name = "LABEL")]
@@ -219,20 +211,28 @@ pub struct UpdateArgs {
     pub add_labels: Vec<String>,
     #[arg(long = "remove-label", value_name = "LABEL")]
     pub remove_labels: Vec<String>,
-    /// Replaces the scope (repeatable).
-    #[arg(long = "scope", value_name = "GLOB")]
-    pub scope: Vec<String>,
-    /// Replaces the verify commands (repeatable).
-    #[arg(long = "verify", value_name = "CMD")]
-    pub verify: Vec<String>,
-    /// Replaces the definition of done (repeatable).
-    #[arg(long = "done-when", value_name = "TEXT")]
-    pub done_when: Vec<String>,
-    /// Replaces the not-your-job list (repeatable).
-    #[arg(long = "not-your-job", value_name = "TEXT")]
-    pub not_your_job: Vec<String>,
+    /// Each list given replaces the issue's list.
+    #[command(flatten)]
+    pub definition: DefinitionArgs,
     #[arg(long)]
     pub json: bool,
+}
+
+/// The issue's definition of done; every option may be repeated.
+#[derive(Args)]
+pub struct DefinitionArgs {
+    /// A path or glob the work may touch.
+    #[arg(long = "scope", value_name = "GLOB")]
+    pub scope: Vec<String>,
+    /// A shell command that proves the work is done.
+    #[arg(long = "verify", value_name = "CMD")]
+    pub verify: Vec<String>,
+    /// Something that must hold when the work is done.
+    #[arg(long = "done-when", value_name = "TEXT")]
+    pub done_when: Vec<String>,
+    /// Something the work must leave alone.
+    #[arg(long = "not-your-job", value_name = "TEXT")]
+    pub not_your_job: Vec<String>,
 }
 
 #[derive(Args)]

@@ -16,10 +16,10 @@ pub fn run(project: &Project, args: AddArgs) -> Result<()> {
         priority: Priority::new(args.priority).map_err(|e| usage(e.to_string()))?,
         ready_at: None,
         labels: args.labels,
-        scope: args.scope,
-        verify: args.verify,
-        done_when: args.done_when,
-        not_your_job: args.not_your_job,
+        scope: args.definition.scope,
+        verify: args.definition.verify,
+        done_when: args.definition.done_when,
+        not_your_job: args.definition.not_your_job,
         depends_on: args.depends_on,
         ..NewIssue::new(args.title)
     };

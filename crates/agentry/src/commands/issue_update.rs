@@ -42,10 +42,10 @@ fn patch_of(current: &Issue, args: &UpdateArgs) -> Result<IssuePatch> {
         priority,
         ready_at: args.ready_at,
         labels: labels_of(current, args),
-        scope: replace(&args.scope),
-        verify: replace(&args.verify),
-        done_when: replace(&args.done_when),
-        not_your_job: replace(&args.not_your_job),
+        scope: replace(&args.definition.scope),
+        verify: replace(&args.definition.verify),
+        done_when: replace(&args.definition.done_when),
+        not_your_job: replace(&args.definition.not_your_job),
     })
 }
 

@@ -136,26 +136,11 @@ pub fn json_of(out: &Output) -> Value {
 
 /// Runs `git` in `dir` (isolated from the machine's config) and asserts it succeeded.
 pub fn git(dir: &Path, args: &[&str]) {
-    let mut cmd = Command::new("git");
-    cmd.arg("-C").arg(dir).args([
-        "-c",
-        "user.name=agentry tests",
-        "-c",
-        "user.email=tests@agentry.invalid",
-    ]);
-    cmd.args(args);
-    isolate_git(&mut cmd, dir);
-    let out = cmd.output().expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?} failed: {}",
-        stderr(&out)
-    );
+    git_stdout(dir, args);
 }
 
 /// Runs `git` in `dir` (isolated from the machine's config), asserts it succeeded and returns
 /// its stdout.
-#[allow(dead_code)]
 pub fn git_stdout(dir: &Path, args: &[&str]) -> String {
     let mut cmd = Command::new("git");
     cmd.arg("-C").arg(dir).args([

@@ -1,47 +1,21 @@
-//! The engine the session benchmarks run: agents that answer at once, no logs kept.
+//! The engine the session benchmarks run: no logs kept, and a timed run until idle.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use agentry_agents::Agent;
-use agentry_core::config::{AgentConfig, AgentKind, Config, default_pass_env};
-use agentry_engine::{Engine, Identity, Prompts, RoleAgents, Settings};
+use agentry_core::config::Config;
+use agentry_engine::{Engine, Identity, Prompts, RoleAgents, RunOptions, RunSummary, Settings};
+use tokio_util::sync::CancellationToken;
+
+use crate::commands::engine::runtime;
 use agentry_store::Store;
 use agentry_workspace::Workspace;
 use anyhow::Result;
 
-/// Every role answers at once: the implementer changes nothing, the reviewers pass.
-const INSTANT_SCRIPT: &str = r#"
-[[rule]]
-role = "implementer"
-issue = "*"
-turns = [[{ say = "done" }]]
-
-[[rule]]
-role = "spec_reviewer"
-issue = "*"
-turns = [[{ say = "```json\n{\"verdict\": \"pass\"}\n```" }]]
-
-[[rule]]
-role = "quality_reviewer"
-issue = "*"
-turns = [[{ say = "```json\n{\"verdict\": \"pass\"}\n```" }]]
-"#;
-
-/// A scripted agent from `INSTANT_SCRIPT`, its file written in `dir`.
+/// The agent that passes every issue at once.
 pub fn instant_agent(dir: &Path) -> Result<Arc<dyn Agent>> {
-    let script = dir.join("instant.toml");
-    std::fs::write(&script, INSTANT_SCRIPT)?;
-    let config = AgentConfig {
-        kind: AgentKind::Scripted,
-        command: Vec::new(),
-        script: Some(script.display().to_string()),
-        timeout_secs: 60,
-        idle_timeout_secs: 0,
-        env: Default::default(),
-        pass_env: default_pass_env(),
-    };
-    Ok(agentry_agents::build("instant", &config, dir)?)
+    agentry_engine::dry_run::instant_agent(dir).map_err(anyhow::Error::msg)
 }
 
 pub fn engine(
@@ -62,4 +36,25 @@ pub fn engine(
         identity: Identity::current(),
         scratch: scratch.to_path_buf(),
     }))
+}
+
+/// Runs `engine` until idle; every one of `issues` sessions must pass. Returns how long it took.
+pub fn run_all_passing(
+    engine: Arc<Engine>,
+    issues: usize,
+) -> Result<(RunSummary, std::time::Duration)> {
+    let started = std::time::Instant::now();
+    let options = RunOptions { until_idle: true };
+    let summary = runtime()?.block_on(agentry_engine::run(
+        engine,
+        options,
+        CancellationToken::new(),
+    ));
+    let elapsed = started.elapsed();
+    let summary = summary.map_err(anyhow::Error::msg)?;
+    anyhow::ensure!(
+        summary.outcomes.get("done") == Some(&issues),
+        "not every session passed: {summary:?}"
+    );
+    Ok((summary, elapsed))
 }

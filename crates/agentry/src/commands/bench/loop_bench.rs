@@ -2,18 +2,15 @@
 //! once and no worktrees, on a durable SQLite file.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use agentry_core::Timestamp;
 use agentry_core::import::parse_jsonl;
-use agentry_engine::RunOptions;
 use agentry_store::{SqliteStore, Store};
-use anyhow::{Result, ensure};
-use tokio_util::sync::CancellationToken;
+use anyhow::Result;
 
-use super::engine::{engine, instant_agent};
+use super::engine::{engine, instant_agent, run_all_passing};
 use super::peak_rss_mib;
-use crate::commands::engine::runtime;
 
 const WORKERS: usize = 4;
 
@@ -26,18 +23,7 @@ pub fn run(issues: usize) -> Result<()> {
     store.import(parse_jsonl(&backlog)?, Timestamp::now().plus_secs(-1))?;
     let store: Arc<dyn Store> = Arc::new(store);
     let engine = engine(store, None, instant_agent(dir.path())?, WORKERS, dir.path())?;
-    let started = Instant::now();
-    let summary = runtime()?.block_on(agentry_engine::run(
-        engine,
-        RunOptions { until_idle: true },
-        CancellationToken::new(),
-    ));
-    let elapsed = started.elapsed();
-    let summary = summary.map_err(anyhow::Error::msg)?;
-    ensure!(
-        summary.outcomes.get("done") == Some(&issues),
-        "not every session passed: {summary:?}"
-    );
+    let (summary, elapsed) = run_all_passing(engine, issues)?;
     println!(
         "session loop: {issues} issues, instant scripted agents, no worktrees, SQLite file (WAL), {WORKERS} workers"
     );

@@ -4,20 +4,17 @@
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use agentry_core::Timestamp;
 use agentry_core::config::{AgentConfig, AgentKind, default_pass_env};
 use agentry_core::import::parse_jsonl;
-use agentry_engine::RunOptions;
 use agentry_store::{SqliteStore, Store};
 use agentry_workspace::Workspace;
-use anyhow::{Result, bail, ensure};
-use tokio_util::sync::CancellationToken;
+use anyhow::{Result, bail};
 
 use super::cpu_times;
-use super::engine::engine;
-use crate::commands::engine::runtime;
+use super::engine::{engine, run_all_passing};
 
 const WORKERS: usize = 4;
 /// Every role: print a passing verdict and exit.
@@ -42,19 +39,8 @@ pub fn run(issues: usize) -> Result<()> {
         dir.path(),
     )?;
     let (self_before, children_before) = cpu_times();
-    let started = Instant::now();
-    let summary = runtime()?.block_on(agentry_engine::run(
-        engine,
-        RunOptions { until_idle: true },
-        CancellationToken::new(),
-    ));
-    let elapsed = started.elapsed();
+    let (_summary, elapsed) = run_all_passing(engine, issues)?;
     let (self_after, children_after) = cpu_times();
-    let summary = summary.map_err(anyhow::Error::msg)?;
-    ensure!(
-        summary.outcomes.get("done") == Some(&issues),
-        "not every session passed: {summary:?}"
-    );
     let per = |d: Duration| d.as_secs_f64() * 1e3 / issues as f64;
     println!(
         "worktree sessions: {issues} issues, command agents that exit at once, git worktrees, verify `true`, {WORKERS} workers"
