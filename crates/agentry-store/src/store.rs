@@ -17,8 +17,9 @@ pub struct IssueFilter {
     pub label: Option<String>,
 }
 
-/// The store of issues, links and events. Calls are synchronous and short; async callers run
-/// them on a blocking thread. Time is passed in so that behaviour does not depend on a clock.
+/// The store of issues, links and events. Calls are synchronous and short (one SQLite
+/// transaction), so the engine makes them from its tasks directly. Time is passed in so that
+/// behaviour does not depend on a clock.
 pub trait Store: Send + Sync {
     /// Creates an open issue with a fresh id, with its `depends-on` links.
     fn create_issue(&self, new: NewIssue, now: Timestamp) -> Result<Issue, StoreError>;

@@ -164,7 +164,7 @@ fn wait_bounded(child: Child, limit: Duration, what: &str) -> Output {
     match finished.recv_timeout(limit) {
         Ok(output) => output.expect("waiting for agentry works"),
         Err(_) => {
-            kill(pid, "-KILL");
+            kill(pid, libc::SIGKILL);
             panic!("{what} did not end within {limit:?}");
         }
     }
@@ -188,12 +188,10 @@ fn run_until_idle(repo: &Repo, extra: &[&str]) -> Value {
     json_of(&agentry_in(repo.path(), &args))
 }
 
-/// Sends `signal` (as `kill` spells it: -TERM, -KILL) to `pid`.
-fn kill(pid: u32, signal: &str) {
-    let _ = Command::new("kill")
-        .args([signal, &pid.to_string()])
-        .stderr(Stdio::null())
-        .status();
+/// Sends `signal` to `pid`; a process that is gone already is fine.
+fn kill(pid: u32, signal: libc::c_int) {
+    // SAFETY: kill only sends a signal.
+    unsafe { libc::kill(pid as libc::pid_t, signal) };
 }
 
 /// Whether `pid` is a live (not zombie) process whose argv holds `marker`.
@@ -274,7 +272,7 @@ impl AgentProcess {
 impl Drop for AgentProcess {
     fn drop(&mut self) {
         if self.running() {
-            kill(self.pid, "-KILL");
+            kill(self.pid, libc::SIGKILL);
         }
     }
 }
@@ -1608,7 +1606,7 @@ fn sigterm_stops_the_run_and_puts_the_issue_back_in_the_queue_without_a_backoff(
         _fifo_dir,
         ..
     } = project;
-    kill(agentry.pid(), "-TERM");
+    kill(agentry.pid(), libc::SIGTERM);
     let out = agentry.wait(Duration::from_secs(60));
     assert_eq!(
         out.status.code(),
