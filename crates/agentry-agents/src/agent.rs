@@ -8,7 +8,7 @@ use agentry_core::{IssueId, Role};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-use crate::AgentOutcome;
+use crate::{AgentOutcome, Usage};
 
 /// One turn asked of an agent.
 #[derive(Clone, Debug)]
@@ -30,7 +30,7 @@ pub struct AgentRequest {
 }
 
 /// The normalised stream every backend produces.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum AgentEvent {
     /// The turn began; `pid` is the agent's process (its process group leader), if it has one.
@@ -41,6 +41,21 @@ pub enum AgentEvent {
     Stderr(String),
     /// The turn ended; `ok` when it ended without a failure.
     Finished { ok: bool },
+    /// The agent's own session began (an agent CLI's session id and model).
+    SessionStarted {
+        session_id: Option<String>,
+        model: Option<String>,
+    },
+    /// The agent called a tool: its name and a short summary of the input.
+    ToolCall { name: String, summary: String },
+    /// A tool's result came back to the agent: a short summary, and whether it was an error.
+    ToolResult { summary: String, is_error: bool },
+    /// Tokens used so far in the turn.
+    Usage(Usage),
+    /// The agent's final answer.
+    Result { text: String, is_error: bool },
+    /// Something the agent's output said went wrong.
+    Error(String),
 }
 
 /// An agent backend.

@@ -7,6 +7,7 @@
 
 mod agent;
 mod child;
+mod claude;
 mod command;
 mod error;
 mod outcome;
@@ -18,14 +19,16 @@ use std::sync::Arc;
 use agentry_core::config::{AgentConfig, AgentKind};
 
 pub use agent::{Agent, AgentEvent, AgentRequest};
+pub use claude::ClaudeAgent;
 pub use command::CommandAgent;
 pub use error::AgentError;
-pub use outcome::{AgentFailure, AgentOutcome};
+pub use outcome::{AgentFailure, AgentOutcome, Usage};
 
 /// Builds the agent named `name` from its config; `root` is the repository root (relative script paths resolve against it).
 pub fn build(name: &str, config: &AgentConfig, root: &Path) -> Result<Arc<dyn Agent>, AgentError> {
     Ok(match config.kind {
         AgentKind::Command => Arc::new(CommandAgent::new(name, config)?),
         AgentKind::Scripted => Arc::new(scripted::ScriptedAgent::load(name, config, root)?),
+        AgentKind::Claude => Arc::new(ClaudeAgent::new(name, config)?),
     })
 }

@@ -5,7 +5,7 @@
 const TAIL_BYTES: usize = 2048;
 
 /// The result of one turn.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct AgentOutcome {
     /// What the agent answered: a command agent's stdout (capped), a scripted agent's `say` texts joined with newlines.
     pub text: String,
@@ -15,6 +15,20 @@ pub struct AgentOutcome {
     pub failure: Option<AgentFailure>,
     /// The agent's process, if it had one.
     pub pid: Option<u32>,
+    /// What the agent reported using; empty for agents that report nothing.
+    pub usage: Usage,
+}
+
+/// Tokens, cost and turns, as the agent reports them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Usage {
+    pub turns: Option<u32>,
+    pub tokens_in: Option<u64>,
+    pub tokens_out: Option<u64>,
+    /// Tokens read from or written to the model's prompt cache.
+    pub tokens_cache: Option<u64>,
+    pub cost_usd: Option<f64>,
+    pub model: Option<String>,
 }
 
 /// Why a turn did not succeed.
@@ -43,6 +57,21 @@ pub enum AgentFailure {
     },
     /// Stopped because the caller cancelled the turn.
     Cancelled,
+    /// The agent reported a rate limit; `reset_at` is when it said the limit lifts, as Unix
+    /// seconds, if it said.
+    RateLimited {
+        /// When the limit lifts, if the agent said.
+        reset_at: Option<i64>,
+        /// What the agent said.
+        message: String,
+    },
+    /// The agent ran to its end but reported that the turn failed.
+    Reported(String),
+    /// The agent's output ended without the result it owes (a truncated stream).
+    NoResult {
+        /// The exit code, when it exited.
+        exit_code: Option<i32>,
+    },
 }
 
 impl AgentOutcome {
@@ -59,6 +88,7 @@ impl AgentOutcome {
             exit_code,
             failure,
             pid,
+            usage: Usage::default(),
         }
     }
 }
@@ -95,6 +125,14 @@ impl AgentFailure {
             Self::TimedOut { after_secs } => format!("agent timed out after {after_secs}s"),
             Self::Idle { after_secs } => format!("agent wrote nothing for {after_secs}s"),
             Self::Cancelled => "agent was cancelled".to_string(),
+            Self::RateLimited { message, .. } => format!("rate_limited: {message}"),
+            Self::Reported(message) => format!("agent reported an error: {message}"),
+            Self::NoResult {
+                exit_code: Some(code),
+            } => {
+                format!("agent exited with code {code} before giving a result")
+            }
+            Self::NoResult { exit_code: None } => "agent gave no result".to_string(),
         }
     }
 }

@@ -49,6 +49,12 @@ impl Timestamp {
         )
     }
 
+    /// Midnight UTC at the start of this timestamp's day.
+    pub fn day_start(self) -> Self {
+        const DAY_MICROS: i64 = 86_400_000_000;
+        Self::from_unix_micros(self.unix_micros().div_euclid(DAY_MICROS) * DAY_MICROS)
+    }
+
     fn from_datetime(dt: OffsetDateTime) -> Self {
         // Truncate to microseconds so a value survives a round trip through its text.
         Self::from_unix_micros((dt.unix_timestamp_nanos() / 1_000) as i64)
@@ -110,6 +116,13 @@ mod tests {
         let b = Timestamp::from_unix_micros(1_000_000);
         assert!(a < b);
         assert!(a.to_string() < b.to_string());
+    }
+
+    #[test]
+    fn a_day_starts_at_midnight_utc() {
+        let t: Timestamp = "2026-03-04T23:59:59.9+00:00".parse().unwrap();
+        assert_eq!(t.day_start().to_string(), "2026-03-04T00:00:00.000000Z");
+        assert_eq!(t.day_start().day_start(), t.day_start());
     }
 
     #[test]

@@ -6,7 +6,6 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use agentry_core::schedule::scopes_overlap;
-use agentry_core::session::Outcome;
 use agentry_core::{EventType, Issue, IssueId, Status, Timestamp};
 use agentry_store::IssueFilter;
 use agentry_store::session::ClaimHolder;
@@ -15,7 +14,7 @@ use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
-use crate::driver::{Stops, run_session};
+use crate::driver::{SessionReport, Stops, run_session};
 use crate::identity::session_id;
 use crate::summary::outcome_name;
 use crate::wake::WakeListener;
@@ -35,7 +34,9 @@ struct Active {
 
 struct Pool {
     engine: Arc<Engine>,
-    sessions: JoinSet<(IssueId, Outcome)>,
+    sessions: JoinSet<(IssueId, SessionReport)>,
+    /// No claims before this time: an agent reported a rate limit that lifts then.
+    paused_until: Option<Timestamp>,
     active: HashMap<IssueId, Active>,
     /// Issues already noted as waiting for an overlapping scope, with the issue they wait for.
     noted_waits: HashSet<(IssueId, IssueId)>,
@@ -62,6 +63,7 @@ pub async fn run(
         sessions: JoinSet::new(),
         active: HashMap::new(),
         noted_waits: HashSet::new(),
+        paused_until: None,
         stop,
         summary: RunSummary::default(),
     };
@@ -92,10 +94,13 @@ impl Pool {
     /// overlap a running session's.
     fn dispatch(&mut self) -> Result<(), String> {
         let workers = self.engine.settings.max_workers;
-        if self.active.len() >= workers {
+        let now = Timestamp::now();
+        if self.active.len() >= workers || self.paused_until.is_some_and(|until| until > now) {
             return Ok(());
         }
-        let now = Timestamp::now();
+        if self.day_budget_spent(now)? {
+            return Ok(());
+        }
         // A few more than the free workers, for the ones held back by a scope.
         let look_at = (workers - self.active.len()) * 4;
         let candidates = self
@@ -113,6 +118,29 @@ impl Pool {
             self.claim_and_start(issue, now)?;
         }
         Ok(())
+    }
+
+    /// Once the agents have cost the daily budget, nothing is claimed until midnight UTC.
+    fn day_budget_spent(&mut self, now: Timestamp) -> Result<bool, String> {
+        let budget = self.engine.settings.per_day_usd;
+        if budget <= 0.0 {
+            return Ok(false);
+        }
+        let spent = self
+            .engine
+            .store
+            .cost_since(now.day_start())
+            .map_err(|e| e.to_string())?;
+        if spent < budget {
+            return Ok(false);
+        }
+        let tomorrow = now.day_start().plus_secs(86_400);
+        tracing::warn!(
+            operation = "dispatch",
+            "the daily budget is spent (${spent:.4} of ${budget:.4}): no new sessions until {tomorrow}"
+        );
+        self.paused_until = Some(tomorrow);
+        Ok(true)
     }
 
     /// Whether a running session's scope may overlap this issue's; says so once on the issue.
@@ -171,9 +199,19 @@ impl Pool {
         Ok(())
     }
 
-    fn ended(&mut self, ended: Result<(IssueId, Outcome), tokio::task::JoinError>) {
+    fn ended(&mut self, ended: Result<(IssueId, SessionReport), tokio::task::JoinError>) {
         match ended {
-            Ok((id, outcome)) => {
+            Ok((
+                id,
+                SessionReport {
+                    outcome,
+                    rate_limited_until,
+                },
+            )) => {
+                if let Some(until) = rate_limited_until {
+                    tracing::warn!(operation = "dispatch", issue_id = %id, "an agent is rate limited: no claims until {until}");
+                    self.paused_until = self.paused_until.max(Some(until));
+                }
                 tracing::info!(operation = "session", issue_id = %id, outcome = outcome_name(&outcome), "session ended");
                 self.active.remove(&id);
                 self.noted_waits.retain(|(_, holder)| *holder != id);

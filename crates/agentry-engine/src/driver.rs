@@ -33,6 +33,16 @@ pub(crate) struct SessionRun {
     pub(crate) last_verify: Option<VerifyEvidence>,
     /// Agent runs without a process, written with the session's next record.
     pub(crate) finished_runs: Vec<(NewAgentRun, AgentRunEnd)>,
+    /// Set when an agent reported a rate limit: when it lifts.
+    pub(crate) rate_limited_until: Option<Timestamp>,
+    /// What this session's agents have cost so far, as they report it.
+    pub(crate) spent_usd: f64,
+}
+
+/// How a session ended, and until when its agent is rate limited, if it is.
+pub(crate) struct SessionReport {
+    pub(crate) outcome: Outcome,
+    pub(crate) rate_limited_until: Option<Timestamp>,
 }
 
 /// Why a session was cancelled, when it was.
@@ -50,7 +60,7 @@ pub(crate) async fn run_session(
     claim: Claim,
     issue: Issue,
     stops: Stops,
-) -> Outcome {
+) -> SessionReport {
     let heartbeat = tokio::spawn(renew_lease(
         engine.clone(),
         claim.clone(),
@@ -61,7 +71,10 @@ pub(crate) async fn run_session(
     heartbeat.abort();
     // Nothing to keep there: prompts are in the logs, the work is committed.
     let _ = std::fs::remove_dir_all(&run.scratch);
-    outcome
+    SessionReport {
+        outcome,
+        rate_limited_until: run.rate_limited_until,
+    }
 }
 
 impl SessionRun {
@@ -90,6 +103,8 @@ impl SessionRun {
             turns: 0,
             last_verify: None,
             finished_runs: Vec::new(),
+            rate_limited_until: None,
+            spent_usd: 0.0,
         };
         let first = match run.prepare_workdir().await {
             Ok(workdir) => {
@@ -260,6 +275,13 @@ impl SessionRun {
                 false,
             ),
             Outcome::Escalated { reason } => end(Status::Blocked, reason.clone(), None, false),
+            // A rate limit is the agent's, not the issue's: back when it lifts, not a failure.
+            Outcome::Error { message } if self.rate_limited_until.is_some() => end(
+                Status::Open,
+                message.clone(),
+                self.rate_limited_until,
+                false,
+            ),
             Outcome::Error { .. } if stops.shutdown.is_cancelled() => end(
                 Status::Open,
                 "agentry stopped; back in the queue".into(),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use agentry_agents::Agent;
 
-use agentry_core::config::{AgentConfig, AgentKind, Config, default_pass_env};
+use agentry_core::config::{AgentConfig, AgentKind, Config};
 use agentry_core::import::{ImportRecord, SourceKey};
 use agentry_core::{EventType, IssueId, NewIssue, Status, Timestamp};
 use agentry_store::{SqliteStore, Store};
@@ -39,13 +39,10 @@ pub fn instant_agent(dir: &Path) -> Result<Arc<dyn Agent>, String> {
     let script = dir.join("instant.toml");
     std::fs::write(&script, INSTANT_SCRIPT).map_err(|e| e.to_string())?;
     let config = AgentConfig {
-        kind: AgentKind::Scripted,
-        command: Vec::new(),
         script: Some(script.display().to_string()),
         timeout_secs: 60,
         idle_timeout_secs: 0,
-        env: Default::default(),
-        pass_env: default_pass_env(),
+        ..AgentConfig::new(AgentKind::Scripted)
     };
     agentry_agents::build("instant", &config, dir).map_err(|e| e.to_string())
 }

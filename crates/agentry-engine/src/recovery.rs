@@ -132,8 +132,8 @@ fn mark_orphaned_runs(engine: &Engine, now: Timestamp) -> Result<(), StoreError>
     for run in engine.store.live_agent_runs()? {
         if run.host == engine.identity.host && !held.contains(&run.issue_id) {
             let end = AgentRunEnd {
-                exit_code: None,
                 error: Some("orphaned: its orchestrator is gone".into()),
+                ..AgentRunEnd::default()
             };
             engine.store.finish_agent_run(run.id, &end, now)?;
         }

@@ -18,6 +18,9 @@ pub struct Settings {
     pub logs_dir: Option<PathBuf>,
     /// How long running sessions may go on after a stop is asked for.
     pub shutdown_grace: Duration,
+    /// Spending limits in USD; 0 means none.
+    pub per_session_usd: f64,
+    pub per_day_usd: f64,
 }
 
 impl Settings {
@@ -38,6 +41,8 @@ impl Settings {
             max_workers,
             logs_dir,
             shutdown_grace: Duration::from_secs(config.scheduling.shutdown_grace_secs),
+            per_session_usd: config.budgets.per_session_usd,
+            per_day_usd: config.budgets.per_day_usd,
         }
     }
 

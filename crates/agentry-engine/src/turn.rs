@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use agentry_agents::{AgentEvent, AgentRequest};
+use agentry_agents::{AgentEvent, AgentFailure, AgentRequest};
 use agentry_core::session::{FixRequest, Input, Review, VerifyEvidence};
 use agentry_core::verdict::Verdict;
 use agentry_core::{Role, Timestamp};
@@ -74,9 +74,16 @@ impl SessionRun {
             },
             log_events(self.engine.clone(), run.clone(), received, log),
         );
+        let usage = &outcome.usage;
         let end = AgentRunEnd {
             exit_code: outcome.exit_code,
             error: outcome.failure.as_ref().map(|f| f.describe()),
+            model: usage.model.clone(),
+            turns: usage.turns,
+            tokens_in: usage.tokens_in,
+            tokens_out: usage.tokens_out,
+            tokens_cache: usage.tokens_cache,
+            cost_usd: usage.cost_usd,
         };
         match recorded_run {
             Some(run_id) => self
@@ -87,7 +94,18 @@ impl SessionRun {
             // A run without a process is written with the session's next record.
             None => self.finished_runs.push((run, end)),
         }
+        self.spent_usd += usage.cost_usd.unwrap_or(0.0);
+        let budget = self.engine.settings.per_session_usd;
+        if budget > 0.0 && self.spent_usd > budget {
+            return Err(format!(
+                "budget_exceeded: this session's agents cost ${:.4}, over the ${budget:.4} per session",
+                self.spent_usd
+            ));
+        }
         if let Some(failure) = outcome.failure {
+            if let AgentFailure::RateLimited { reset_at, .. } = &failure {
+                self.rate_limited_until = Some(rate_limit_end(*reset_at));
+            }
             return Err(format!("{role} agent failed: {}", failure.describe()));
         }
         let code_changed_at = self.commit().await?;
@@ -204,6 +222,15 @@ impl SessionRun {
 
     fn log_path(&self, name: &str) -> PathBuf {
         self.logs.join(name)
+    }
+}
+
+/// When a rate limit lifts: when the agent said, or after a pause when it did not.
+fn rate_limit_end(reset_at: Option<i64>) -> Timestamp {
+    const UNKNOWN_RESET_SECS: i64 = 60;
+    match reset_at {
+        Some(secs) => Timestamp::from_unix_micros(secs.saturating_mul(1_000_000)),
+        None => Timestamp::now().plus_secs(UNKNOWN_RESET_SECS),
     }
 }
 

@@ -330,7 +330,13 @@ pub(crate) fn agent_runs_are_live_until_finished(make: MakeStore) {
     };
     let ended = AgentRunEnd {
         exit_code: Some(0),
-        error: None,
+        model: Some("m-1".into()),
+        turns: Some(3),
+        tokens_in: Some(100),
+        tokens_out: Some(20),
+        tokens_cache: Some(5),
+        cost_usd: Some(0.25),
+        ..AgentRunEnd::default()
     };
     let run_id = store.start_agent_run(&run).unwrap();
     let live = store.live_agent_runs().unwrap();
@@ -338,8 +344,34 @@ pub(crate) fn agent_runs_are_live_until_finished(make: MakeStore) {
         (live.len(), live[0].id, live[0].pid, live[0].host.as_str()),
         (1, run_id, 4321, "h")
     );
-    store.finish_agent_run(run_id, &ended, t0()).unwrap();
+    store
+        .finish_agent_run(run_id, &ended, t0().plus_secs(5))
+        .unwrap();
     assert!(store.live_agent_runs().unwrap().is_empty());
+    let recorded = store.agent_runs(Some(&id)).unwrap();
+    assert_eq!(recorded.len(), 1);
+    let got = &recorded[0];
+    assert_eq!(
+        (got.ended_at, got.model.as_deref(), got.turns),
+        (Some(t0().plus_secs(5)), Some("m-1"), Some(3))
+    );
+    assert_eq!(
+        (
+            got.tokens_in,
+            got.tokens_out,
+            got.tokens_cache,
+            got.cost_usd
+        ),
+        (Some(100), Some(20), Some(5), Some(0.25))
+    );
+    assert_eq!(store.cost_since(t0()).unwrap(), 0.25);
+    assert_eq!(store.cost_since(t0().plus_secs(1)).unwrap(), 0.0);
+    assert!(
+        store
+            .agent_runs(Some(&"i-other".parse().unwrap()))
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub(crate) fn a_session_record_and_its_end_are_written_whole(make: MakeStore) {
@@ -357,7 +389,7 @@ pub(crate) fn a_session_record_and_its_end_are_written_whole(make: MakeStore) {
     };
     let ended = AgentRunEnd {
         exit_code: Some(0),
-        error: None,
+        ..AgentRunEnd::default()
     };
     let record = SessionRecord {
         runs: vec![(run, ended)],

@@ -31,7 +31,7 @@ pub struct Claim {
 }
 
 /// How a session leaves its issue.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SessionEnd {
     pub status: Status,
     pub reason: String,
@@ -45,7 +45,7 @@ pub struct SessionEnd {
 
 /// What a session writes at one step, in one transaction: the agent runs that ended without
 /// a process to watch, then its events.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SessionRecord {
     pub runs: Vec<(NewAgentRun, AgentRunEnd)>,
     pub events: Vec<(EventType, Value)>,
@@ -65,10 +65,38 @@ pub struct NewAgentRun {
 }
 
 /// How an agent run ended.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AgentRunEnd {
     pub exit_code: Option<i32>,
     pub error: Option<String>,
+    pub model: Option<String>,
+    pub turns: Option<u32>,
+    pub tokens_in: Option<u64>,
+    pub tokens_out: Option<u64>,
+    pub tokens_cache: Option<u64>,
+    pub cost_usd: Option<f64>,
+}
+
+/// A recorded agent run, as `agentry runs` lists it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AgentRun {
+    pub id: i64,
+    pub issue_id: IssueId,
+    pub session_id: String,
+    pub role: String,
+    pub backend: String,
+    pub host: String,
+    pub pid: Option<u32>,
+    pub started_at: Timestamp,
+    pub ended_at: Option<Timestamp>,
+    pub exit_code: Option<i32>,
+    pub error: Option<String>,
+    pub model: Option<String>,
+    pub turns: Option<u32>,
+    pub tokens_in: Option<u64>,
+    pub tokens_out: Option<u64>,
+    pub tokens_cache: Option<u64>,
+    pub cost_usd: Option<f64>,
 }
 
 /// An agent run that has a process and no end yet.

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::StoreError;
 use crate::session::{
-    AgentRunEnd, Claim, ClaimHolder, LiveAgentRun, MergeResult, NewAgentRun, SessionEnd,
+    AgentRun, AgentRunEnd, Claim, ClaimHolder, LiveAgentRun, MergeResult, NewAgentRun, SessionEnd,
     SessionRecord,
 };
 
@@ -131,6 +131,12 @@ pub trait Store: Send + Sync {
         end: &AgentRunEnd,
         now: Timestamp,
     ) -> Result<(), StoreError>;
+
+    /// Agent runs of one issue, or of all, oldest first.
+    fn agent_runs(&self, issue: Option<&IssueId>) -> Result<Vec<AgentRun>, StoreError>;
+
+    /// What the agent runs started at or after `since` cost, in USD.
+    fn cost_since(&self, since: Timestamp) -> Result<f64, StoreError>;
 
     /// Agent runs that have a process and no end.
     fn live_agent_runs(&self) -> Result<Vec<LiveAgentRun>, StoreError>;

@@ -44,6 +44,14 @@ pub enum Command {
         #[arg(long)]
         follow: bool,
     },
+    /// Agent runs, with tokens and cost, and their totals.
+    Runs {
+        /// Only this issue's runs.
+        #[arg(long)]
+        issue: Option<IssueId>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Close `needs_review` issues whose branch was merged into the base branch.
     MergeWatch {
         /// Look once and exit.
@@ -55,6 +63,11 @@ pub enum Command {
         /// Where to create the demo repository (a new temporary folder if not given).
         #[arg(long)]
         dir: Option<PathBuf>,
+    },
+    /// Check git, the agents' programs, the prompt templates, the store and the config.
+    Doctor {
+        #[arg(long)]
+        json: bool,
     },
     /// Show or check the effective configuration.
     #[command(subcommand)]
@@ -75,7 +88,11 @@ impl Command {
     pub fn only_prints(&self) -> bool {
         matches!(
             self,
-            Command::Issue(_) | Command::Ready { .. } | Command::Events { .. } | Command::Config(_)
+            Command::Issue(_)
+                | Command::Ready { .. }
+                | Command::Events { .. }
+                | Command::Runs { .. }
+                | Command::Config(_)
         )
     }
 }

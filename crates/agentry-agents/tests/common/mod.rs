@@ -1,11 +1,10 @@
 //! What the backend tests share: a request on temporary directories and a turn run to its end.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use agentry_agents::{Agent, AgentEvent, AgentOutcome, AgentRequest};
 use agentry_core::Role;
-use agentry_core::config::{AgentConfig, AgentKind, default_pass_env};
+use agentry_core::config::{AgentConfig, AgentKind};
 use tempfile::TempDir;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -41,13 +40,9 @@ impl Dirs {
 
 pub fn config(kind: AgentKind) -> AgentConfig {
     AgentConfig {
-        kind,
-        command: Vec::new(),
-        script: None,
         timeout_secs: 60,
         idle_timeout_secs: 60,
-        env: BTreeMap::new(),
-        pass_env: default_pass_env(),
+        ..AgentConfig::new(kind)
     }
 }
 

@@ -17,6 +17,21 @@ pub struct AgentConfig {
     /// Steps file of a `scripted` agent, relative to the repository root.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub script: Option<String>,
+    /// The program of an agent CLI (`claude`, ...): a path, or a name looked up on PATH.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program: Option<String>,
+    /// The model the agent is asked to use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Extra arguments for the agent CLI, after the ones agentry gives.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    /// Claude Code's `--permission-mode` (default `bypassPermissions`: the worktree is the sandbox).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission_mode: Option<String>,
+    /// Claude Code's `--allowedTools`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_tools: Vec<String>,
     #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,
     #[serde(default = "default_idle_timeout_secs")]
@@ -34,13 +49,40 @@ pub struct AgentConfig {
 pub enum AgentKind {
     Command,
     Scripted,
+    /// Claude Code in headless mode (`claude -p --output-format stream-json`).
+    Claude,
+}
+
+impl AgentConfig {
+    /// An agent of `kind` with every other setting at its default.
+    pub fn new(kind: AgentKind) -> Self {
+        Self {
+            kind,
+            command: Vec::new(),
+            script: None,
+            program: None,
+            model: None,
+            args: Vec::new(),
+            permission_mode: None,
+            allowed_tools: Vec::new(),
+            timeout_secs: default_timeout_secs(),
+            idle_timeout_secs: default_idle_timeout_secs(),
+            env: BTreeMap::new(),
+            pass_env: default_pass_env(),
+        }
+    }
 }
 
 /// The keys an `[agents.NAME]` table may hold.
-pub const AGENT_KEYS: [&str; 7] = [
+pub const AGENT_KEYS: [&str; 12] = [
     "kind",
     "command",
     "script",
+    "program",
+    "model",
+    "args",
+    "permission_mode",
+    "allowed_tools",
     "timeout_secs",
     "idle_timeout_secs",
     "env",

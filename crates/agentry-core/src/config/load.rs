@@ -175,6 +175,7 @@ fn env_value(setting: &Setting, text: &str, name: &str) -> Result<Value, ConfigE
     let bad = || bad_value(setting, text.to_string(), Origin::Env(name.to_string()));
     match setting.allowed {
         Allowed::Integer { .. } => text.trim().parse().map(Value::Integer).map_err(|_| bad()),
+        Allowed::Dollars => text.trim().parse().map(Value::Float).map_err(|_| bad()),
         Allowed::Bool => match text.trim().to_ascii_lowercase().as_str() {
             "true" => Ok(Value::Boolean(true)),
             "false" => Ok(Value::Boolean(false)),
@@ -190,6 +191,8 @@ fn check_value(setting: &Setting, value: &Value, origin: Origin) -> Result<(), C
     let ok = match (setting.allowed, value) {
         (Allowed::Choice(choices), Value::String(s)) => choices.contains(&s.as_str()),
         (Allowed::Integer { min, max }, Value::Integer(n)) => (min..=max).contains(n),
+        (Allowed::Dollars, Value::Float(x)) => x.is_finite() && *x >= 0.0,
+        (Allowed::Dollars, Value::Integer(n)) => *n >= 0,
         (Allowed::Bool, Value::Boolean(_)) => true,
         (Allowed::NonEmptyText, Value::String(s)) => !s.trim().is_empty(),
         (Allowed::AgentName, Value::String(_)) => true,

@@ -16,7 +16,7 @@ pub use agents::{AGENT_KEYS, AgentConfig, AgentKind, RolesConfig, default_pass_e
 pub use load::{ConfigError, load};
 pub use render::render;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub store: StoreConfig,
@@ -24,7 +24,16 @@ pub struct Config {
     pub planning: PlanningConfig,
     pub session: SessionConfig,
     pub roles: RolesConfig,
+    pub budgets: BudgetsConfig,
     pub agents: BTreeMap<String, AgentConfig>,
+}
+
+/// Spending limits in USD, from what agents report; 0 means no limit.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BudgetsConfig {
+    pub per_session_usd: f64,
+    pub per_day_usd: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,6 +144,8 @@ pub enum Allowed {
     NonEmptyText,
     /// The name of an `[agents.NAME]` table, or empty for none.
     AgentName,
+    /// An amount of US dollars, 0 or more.
+    Dollars,
 }
 
 /// Every setting, in the order config.toml lists them.
@@ -250,6 +261,18 @@ pub const SETTINGS: &[Setting] = &[
         doc: "The agent that checks the change is fit to merge.",
         allowed: Allowed::AgentName,
     },
+    Setting {
+        section: "budgets",
+        key: "per_session_usd",
+        doc: "A session that has cost more (as its agents report) ends with budget_exceeded; 0: no limit.",
+        allowed: Allowed::Dollars,
+    },
+    Setting {
+        section: "budgets",
+        key: "per_day_usd",
+        doc: "Once agents have cost this much since midnight UTC, no new session starts; 0: no limit.",
+        allowed: Allowed::Dollars,
+    },
 ];
 
 /// The section of `[agents.NAME]` tables, which has no fixed keys of its own.
@@ -268,6 +291,7 @@ impl Allowed {
         match self {
             Allowed::Choice(values) => format!("one of: {}", values.join(", ")),
             Allowed::Integer { min, max } => format!("a whole number from {min} to {max}"),
+            Allowed::Dollars => "an amount of dollars, 0 or more (0: no limit)".into(),
             Allowed::Bool => "true or false".into(),
             Allowed::NonEmptyText => "a non-empty string".into(),
             Allowed::AgentName => "the name of an [agents.NAME] table, or \"\"".into(),

@@ -20,7 +20,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 use crate::session::{
-    AgentRunEnd, Claim, ClaimHolder, LiveAgentRun, MergeResult, NewAgentRun, SessionEnd,
+    AgentRun, AgentRunEnd, Claim, ClaimHolder, LiveAgentRun, MergeResult, NewAgentRun, SessionEnd,
     SessionRecord,
 };
 use crate::{IssueFilter, Store, StoreError};
@@ -300,6 +300,14 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         runs::finish(&self.conn(), run_id, end, now)
+    }
+
+    fn agent_runs(&self, issue: Option<&IssueId>) -> Result<Vec<AgentRun>, StoreError> {
+        runs::list(&self.conn(), issue)
+    }
+
+    fn cost_since(&self, since: Timestamp) -> Result<f64, StoreError> {
+        runs::cost_since(&self.conn(), since)
     }
 
     fn live_agent_runs(&self) -> Result<Vec<LiveAgentRun>, StoreError> {

@@ -3,6 +3,7 @@
 mod bench;
 mod config;
 mod demo;
+mod doctor;
 mod engine;
 mod events;
 mod init;
@@ -14,6 +15,7 @@ mod issue_status;
 mod issue_update;
 mod ready;
 mod run;
+mod runs;
 
 use std::path::PathBuf;
 
@@ -40,8 +42,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Events { id, json, follow } => {
             events::run(&Project::find(&dir)?, &id, json, follow)
         }
+        Command::Runs { issue, json } => runs::run(&Project::find(&dir)?, issue.as_ref(), json),
         Command::MergeWatch { once } => run::merge_watch(&Project::find(&dir)?, once),
         Command::Demo { dir: target } => demo::run(target),
+        Command::Doctor { json } => doctor::run(&dir, json),
         Command::Issue(command) => run_issue(&Project::find(&dir)?, *command),
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agentry_core::Timestamp;
-use agentry_core::config::{AgentConfig, AgentKind, default_pass_env};
+use agentry_core::config::{AgentConfig, AgentKind};
 use agentry_core::import::parse_jsonl;
 use agentry_store::{SqliteStore, Store};
 use agentry_workspace::Workspace;
@@ -63,13 +63,10 @@ pub fn run(issues: usize) -> Result<()> {
 
 fn command_agent() -> AgentConfig {
     AgentConfig {
-        kind: AgentKind::Command,
         command: vec!["sh".into(), "-c".into(), ANSWER.into()],
-        script: None,
         timeout_secs: 60,
         idle_timeout_secs: 0,
-        env: Default::default(),
-        pass_env: default_pass_env(),
+        ..AgentConfig::new(AgentKind::Command)
     }
 }
 

@@ -1,0 +1,17 @@
+//! Test doubles for agentry.
+//!
+//! [`ModelServer`] is a scripted model API on loopback. Real agent CLIs (Claude Code, later
+//! Codex) are pointed at it through their base-URL settings, so their whole loop — requests,
+//! tool calls, tool results, rate limits, dropped streams — runs offline and deterministically.
+
+mod answer;
+mod anthropic;
+mod openai;
+mod record;
+mod reply;
+mod respond;
+mod server;
+
+pub use record::RecordedRequest;
+pub use reply::Reply;
+pub use server::ModelServer;

@@ -1,0 +1,6 @@
+//! The model server seen from the wire, through a bare HTTP client.
+
+mod anthropic;
+mod failures;
+mod openai;
+mod raw_http;
