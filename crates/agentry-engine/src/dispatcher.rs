@@ -227,10 +227,15 @@ impl Pool {
             return Ok(false);
         }
         let store = &self.engine.store;
-        let nothing_ready = store
-            .ready(Timestamp::now(), 1)
-            .map_err(|e| e.to_string())?
-            .is_empty();
+        // While claims are paused (a rate limit, a spent budget) nothing can start: idle.
+        let paused = self
+            .paused_until
+            .is_some_and(|until| until > Timestamp::now());
+        let nothing_ready = paused
+            || store
+                .ready(Timestamp::now(), 1)
+                .map_err(|e| e.to_string())?
+                .is_empty();
         Ok(nothing_ready && store.claims().map_err(|e| e.to_string())?.is_empty())
     }
 

@@ -6,12 +6,14 @@
 
 mod answer;
 mod anthropic;
+mod clis;
 mod openai;
 mod record;
 mod reply;
 mod respond;
 mod server;
 
+pub use clis::claude_or_skip;
 pub use record::RecordedRequest;
 pub use reply::Reply;
 pub use server::ModelServer;

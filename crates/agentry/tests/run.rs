@@ -1,7 +1,6 @@
 //! End-to-end tests of `agentry run` and `agentry merge-watch`: whole issue sessions with
 //! scripted and command agents, each in its own temporary git repository.
 
-#[allow(dead_code)]
 mod support;
 
 use std::collections::BTreeSet;

@@ -19,6 +19,8 @@ pub(crate) struct Tally {
     pub(crate) said: String,
     /// Lines that were not JSON objects of the stream (kept as text events).
     pub(crate) stray_lines: usize,
+    /// The HTTP status of the model API error that ended the turn, if one did.
+    pub(crate) api_error_status: Option<u64>,
 }
 
 impl Tally {
@@ -81,6 +83,7 @@ impl Tally {
             message["is_error"].as_bool().unwrap_or(false) || message["subtype"] != "success";
         let answer = text(&message["result"])
             .unwrap_or_else(|| message["subtype"].as_str().unwrap_or("").to_string());
+        self.api_error_status = message["api_error_status"].as_u64();
         self.usage.turns = message["num_turns"].as_u64().map(|n| n as u32);
         self.usage.cost_usd = message["total_cost_usd"].as_f64();
         let usage = &message["usage"];
@@ -207,6 +210,46 @@ mod tests {
         assert_eq!(tally.stray_lines, 2);
         assert_eq!(events.len(), 2);
         assert_eq!(tally.result, None);
+    }
+
+    fn fixture(name: &str) -> String {
+        let path = format!("{}/testdata/claude/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(path).unwrap()
+    }
+
+    #[test]
+    fn a_real_session_writing_a_file_reads_back() {
+        let (tally, events) = tally(&fixture("write_file.jsonl"));
+        assert_eq!(tally.stray_lines, 0);
+        assert!(
+            matches!(&events[0], AgentEvent::SessionStarted { model: Some(m), .. } if m == "claude-sonnet-4-5")
+        );
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, AgentEvent::ToolCall { name, .. } if name == "Write"))
+        );
+        assert!(events.iter().any(|e| matches!(
+            e,
+            AgentEvent::ToolResult {
+                is_error: false,
+                ..
+            }
+        )));
+        let (_, is_error) = tally.result.clone().unwrap();
+        assert!(!is_error);
+        assert!(tally.usage.cost_usd.unwrap() > 0.0 && tally.usage.tokens_in.unwrap() > 0);
+        assert_eq!(tally.usage.turns, Some(2));
+    }
+
+    #[test]
+    fn real_api_failures_are_error_results_with_their_status() {
+        let (limited, _) = tally(&fixture("rate_limited.jsonl"));
+        assert_eq!(limited.api_error_status, Some(429));
+        assert!(limited.result.unwrap().1);
+        let (failed, _) = tally(&fixture("server_error.jsonl"));
+        assert_eq!(failed.api_error_status, Some(500));
+        assert!(failed.result.unwrap().1);
     }
 
     #[test]

@@ -1,4 +1,5 @@
 //! Helpers for driving the `agentry` binary in throw-away git repositories.
+#![allow(dead_code)] // each test binary uses its own part of these helpers
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
