@@ -30,7 +30,8 @@ pub struct AgentRequest {
 }
 
 /// The normalised stream every backend produces.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum AgentEvent {
     /// The turn began; `pid` is the agent's process (its process group leader), if it has one.

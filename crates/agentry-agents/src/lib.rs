@@ -8,10 +8,14 @@
 mod agent;
 mod child;
 mod claude;
+mod codex;
 mod command;
 mod error;
+mod json_lines;
+mod openai;
 mod outcome;
 mod scripted;
+mod words;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -19,9 +23,11 @@ use std::sync::Arc;
 use agentry_core::config::{AgentConfig, AgentKind};
 
 pub use agent::{Agent, AgentEvent, AgentRequest};
-pub use claude::ClaudeAgent;
+pub use claude::{ClaudeAgent, ClaudeStream};
+pub use codex::CodexAgent;
 pub use command::CommandAgent;
 pub use error::AgentError;
+pub use openai::OpenAiAgent;
 pub use outcome::{AgentFailure, AgentOutcome, Usage};
 
 /// Builds the agent named `name` from its config; `root` is the repository root (relative script paths resolve against it).
@@ -30,5 +36,7 @@ pub fn build(name: &str, config: &AgentConfig, root: &Path) -> Result<Arc<dyn Ag
         AgentKind::Command => Arc::new(CommandAgent::new(name, config)?),
         AgentKind::Scripted => Arc::new(scripted::ScriptedAgent::load(name, config, root)?),
         AgentKind::Claude => Arc::new(ClaudeAgent::new(name, config)?),
+        AgentKind::Openai => Arc::new(OpenAiAgent::new(name, config)?),
+        AgentKind::Codex => Arc::new(CodexAgent::new(name, config)?),
     })
 }

@@ -20,7 +20,7 @@ pub struct AgentOutcome {
 }
 
 /// Tokens, cost and turns, as the agent reports them.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct Usage {
     pub turns: Option<u32>,
     pub tokens_in: Option<u64>,

@@ -54,6 +54,7 @@ impl SessionRun {
             workdir: self.workdir.clone(),
             prompt_file: self.scratch.join(format!("{turn}.prompt.md")),
         };
+        let log = self.log_path(&format!("{turn}.jsonl"));
         let run = NewAgentRun {
             issue_id: self.issue.id.clone(),
             session_id: self.claim.session_id.clone(),
@@ -62,9 +63,14 @@ impl SessionRun {
             host: self.engine.identity.host.clone(),
             pid: None,
             started_at: Timestamp::now(),
+            log_ref: self
+                .engine
+                .settings
+                .logs_dir
+                .is_some()
+                .then(|| log.display().to_string()),
         };
         let (events, received) = mpsc::unbounded_channel();
-        let log = self.log_path(&format!("{turn}.log"));
         // The agent and the logger run side by side in this task: no thread hand-over per event.
         let (outcome, recorded_run) = tokio::join!(
             async {
@@ -260,7 +266,8 @@ fn read_log_excerpt(evidence: &VerifyEvidence) -> String {
 }
 
 /// Records the run as soon as the agent has a process (so that a restarted orchestrator can
-/// stop it) and keeps its output in the turn's log; returns the run's id if it recorded it.
+/// stop it) and keeps its normalised events in the turn's JSON Lines log; returns the run's
+/// id if it recorded it.
 async fn log_events(
     engine: std::sync::Arc<crate::Engine>,
     run: NewAgentRun,
@@ -270,27 +277,22 @@ async fn log_events(
     let mut file = open_log(&log, engine.settings.logs_dir.is_some());
     let mut run_id = None;
     while let Some(event) = events.recv().await {
-        let line = match event {
-            AgentEvent::Started { pid: Some(pid) } => {
-                let started = NewAgentRun {
-                    pid: Some(pid),
-                    ..run.clone()
-                };
-                match engine.store.start_agent_run(&started) {
-                    Ok(id) => run_id = Some(id),
-                    Err(e) => tracing::warn!(
-                        operation = "agent_run",
-                        pid,
-                        "could not record the agent's process: {e}"
-                    ),
-                }
-                format!("[started pid {pid}]")
+        if let AgentEvent::Started { pid: Some(pid) } = event {
+            let started = NewAgentRun {
+                pid: Some(pid),
+                ..run.clone()
+            };
+            match engine.store.start_agent_run(&started) {
+                Ok(id) => run_id = Some(id),
+                Err(e) => tracing::warn!(
+                    operation = "agent_run",
+                    pid,
+                    "could not record the agent's process: {e}"
+                ),
             }
-            AgentEvent::Text(text) => text,
-            AgentEvent::Stderr(text) => format!("[stderr] {text}"),
-            other => format!("[{other:?}]"),
-        };
+        }
         if let Some(file) = file.as_mut() {
+            let line = serde_json::json!({ "at": Timestamp::now(), "event": event });
             let _ = writeln!(file, "{line}");
         }
     }

@@ -327,6 +327,7 @@ pub(crate) fn agent_runs_are_live_until_finished(make: MakeStore) {
         host: "h".into(),
         pid: Some(4321),
         started_at: t0(),
+        log_ref: Some("logs/s/01-implementer.jsonl".into()),
     };
     let ended = AgentRunEnd {
         exit_code: Some(0),
@@ -386,6 +387,7 @@ pub(crate) fn a_session_record_and_its_end_are_written_whole(make: MakeStore) {
         host: "h".into(),
         pid: None,
         started_at: t0(),
+        log_ref: None,
     };
     let ended = AgentRunEnd {
         exit_code: Some(0),

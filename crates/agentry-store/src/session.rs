@@ -62,6 +62,8 @@ pub struct NewAgentRun {
     /// The agent's process, so that a restarted orchestrator can stop it; `None` in-process.
     pub pid: Option<u32>,
     pub started_at: Timestamp,
+    /// Where the run's normalised events are kept (JSON Lines), if they are.
+    pub log_ref: Option<String>,
 }
 
 /// How an agent run ended.
@@ -89,6 +91,7 @@ pub struct AgentRun {
     pub pid: Option<u32>,
     pub started_at: Timestamp,
     pub ended_at: Option<Timestamp>,
+    pub log_ref: Option<String>,
     pub exit_code: Option<i32>,
     pub error: Option<String>,
     pub model: Option<String>,

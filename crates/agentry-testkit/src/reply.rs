@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-/// One scripted answer to one model request (a Messages or a Chat Completions call).
+/// One scripted answer to one model request (a Messages, Chat Completions or Responses call).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Reply {
     /// The model says `text` and ends its turn.
@@ -12,7 +12,8 @@ pub enum Reply {
     Tool {
         /// The tool's name as the agent knows it, e.g. "Write".
         name: String,
-        /// The tool's arguments.
+        /// The tool's arguments. In the Responses API a string is the input of a freeform
+        /// tool (a `custom_tool_call`, e.g. Codex's `apply_patch`), anything else a function's.
         input: Value,
     },
     /// The API fails with HTTP `code` and `body` (sent as JSON).

@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use crate::answer::answer;
 use crate::anthropic::{self, Anthropic};
 use crate::openai::OpenAi;
+use crate::responses::Responses;
 use crate::{RecordedRequest, Reply, respond};
 
 /// A scripted model API on 127.0.0.1. Each model request takes the next [`Reply`]; once the
@@ -124,6 +125,10 @@ fn route(shared: &Shared, request: &RecordedRequest, size: usize) -> Response {
         ("POST", "/v1/chat/completions") => {
             let (reply, serial) = shared.next_reply();
             answer::<OpenAi>(reply, serial, &request.body, size)
+        }
+        ("POST", "/v1/responses") => {
+            let (reply, serial) = shared.next_reply();
+            answer::<Responses>(reply, serial, &request.body, size)
         }
         (method, path) => respond::not_found(method, path),
     }

@@ -107,6 +107,8 @@ pub enum BenchKind {
     Worktrees,
     /// From an issue becoming ready to its SESSION_START, with a worker free.
     Dispatch,
+    /// Reading Claude Code's stream-json output (recorded from the real program).
+    StreamJson,
 }
 
 #[derive(Args)]

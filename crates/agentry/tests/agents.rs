@@ -1,14 +1,15 @@
-//! Whole sessions whose implementer is the real `claude` CLI, pointed at the scripted model
-//! server: edits land in the worktree, usage and cost are recorded, rate limits and budgets end
-//! the session with their reasons. Skipped, with a note, where claude is not installed
-//! (scripts/install-agent-clis.sh installs it; `AGENTRY_REQUIRE_AGENT_CLIS=1` makes that a
-//! failure, as in CI).
+//! Whole sessions played by the real agent CLIs, pointed at the scripted model server. With
+//! `claude` as the implementer: edits land in the worktree, usage and cost are recorded, rate
+//! limits and budgets end the session with their reasons. With `codex`: its edits land, its
+//! usage is recorded, and as a reviewer its verdict block is parsed from its answer. Skipped,
+//! with a note, where a CLI is not installed (scripts/install-agent-clis.sh installs them;
+//! `AGENTRY_REQUIRE_AGENT_CLIS=1` makes that a failure, as in CI).
 
 mod support;
 
 use std::path::Path;
 
-use agentry_testkit::{ModelServer, Reply, claude_or_skip};
+use agentry_testkit::{ModelServer, Reply, claude_or_skip, codex_or_skip};
 use serde_json::{Value, json};
 use support::{Repo, git};
 
@@ -24,18 +25,27 @@ issue = "*"
 turns = [[{ say = "```json\n{\"verdict\": \"pass\"}\n```" }]]
 "#;
 
-/// A model server and a repository whose implementer is claude, pointed at it; the
-/// reviewers are scripted to pass. `None` when claude is not installed.
-struct ClaudeProject {
+/// A model server and a repository whose roles are played by an agent CLI pointed at it;
+/// the reviewers it does not play are scripted to pass.
+struct Project {
     repo: Repo,
     server: ModelServer,
+    /// The environment agentry runs in.
+    env: Vec<(&'static str, &'static str)>,
     _runtime: tokio::runtime::Runtime,
 }
 
-impl ClaudeProject {
-    /// `replies` gets the repository's path, so that a reply can name a file in a worktree.
-    fn new(replies: impl FnOnce(&Path) -> Vec<Reply>, budgets: &str) -> Option<Self> {
-        let claude = claude_or_skip()?;
+/// The roles `configure` hands out.
+const ROLES: [&str; 3] = ["implementer", "spec_reviewer", "quality_reviewer"];
+
+impl Project {
+    /// `replies` gets the repository's path, so that a reply can name a file in a worktree;
+    /// `setup` adds the agent.
+    fn new(
+        replies: impl FnOnce(&Path) -> Vec<Reply>,
+        setup: impl FnOnce(&Repo, &ModelServer),
+        env: Vec<(&'static str, &'static str)>,
+    ) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -48,40 +58,82 @@ impl ClaudeProject {
         git(repo.path(), &["commit", "-q", "-m", "start"]);
         support::assert_ok(&repo.run(&["init"]));
         std::fs::write(repo.file("reviews.toml"), PASSING_REVIEWS).unwrap();
-        configure(&repo, &claude, &server, budgets);
-        Some(Self {
+        setup(&repo, &server);
+        Self {
             repo,
             server,
+            env,
             _runtime: runtime,
-        })
+        }
+    }
+
+    /// Claude as the implementer. `None` when claude is not installed.
+    fn claude(replies: impl FnOnce(&Path) -> Vec<Reply>, budgets: &str) -> Option<Self> {
+        let claude = claude_or_skip()?;
+        let setup = |repo: &Repo, server: &ModelServer| {
+            let table = claude_table(repo, &claude, server);
+            configure(repo, "claude", &["implementer"], &table, budgets);
+        };
+        Some(Self::new(replies, setup, vec![("AGENTRY_LOG", "error")]))
+    }
+
+    /// Codex playing the roles in `cast`, its API key in agentry's environment. `None` when
+    /// codex is not installed.
+    fn codex(replies: Vec<Reply>, cast: &[&str]) -> Option<Self> {
+        let codex = codex_or_skip()?;
+        let setup = |repo: &Repo, server: &ModelServer| {
+            configure(repo, "codex", cast, &codex_table(repo, &codex, server), "");
+        };
+        let env = vec![("AGENTRY_LOG", "error"), (CODEX_KEY_VAR, "test-key")];
+        Some(Self::new(|_| replies, setup, env))
     }
 
     fn run_until_idle(&self, extra: &[&str]) -> Value {
         let args = [&["run", "--until-idle", "--json"][..], extra].concat();
-        support::json_of(&self.repo.run_env(&args, &[("AGENTRY_LOG", "error")]))
+        support::json_of(&self.repo.run_env(&args, &self.env))
     }
 }
 
-fn configure(repo: &Repo, claude: &Path, server: &ModelServer, budgets: &str) {
-    let sealed = repo.path().join(".claude-sealed");
-    for dir in ["home", "tmp"] {
-        std::fs::create_dir_all(sealed.join(dir)).unwrap();
-    }
+/// Rewrites the config: the roles in `cast` go to the agent `name`, whose `table` is added,
+/// the other reviewers to the scripted `rev`; `budgets` replaces budget lines.
+fn configure(repo: &Repo, name: &str, cast: &[&str], table: &str, budgets: &str) {
     let config_path = repo.file(".agentry/config.toml");
     let config = std::fs::read_to_string(&config_path).unwrap();
     let mut text: String = config
         .lines()
         .map(|line| match line.split_once(" = ") {
-            Some(("implementer", _)) => "implementer = \"claude\"".to_string(),
-            Some(("spec_reviewer" | "quality_reviewer", _)) => {
-                format!("{} = \"rev\"", line.split_once(" = ").unwrap().0)
+            Some((role, _)) if ROLES.contains(&role) => {
+                let agent = if cast.contains(&role) { name } else { "rev" };
+                format!("{role} = \"{agent}\"")
             }
             Some(("per_session_usd" | "per_day_usd", _)) => budget_line(line, budgets),
             _ => line.to_string(),
         })
         .map(|line| line + "\n")
         .collect();
-    text.push_str(&format!(
+    text.push_str(table);
+    text.push_str(
+        r#"
+[agents.rev]
+kind = "scripted"
+script = "reviews.toml"
+"#,
+    );
+    std::fs::write(config_path, text).unwrap();
+}
+
+/// `dirs` made in the repository's `.NAME-sealed`, the agent's home and scratch space.
+fn sealed(repo: &Repo, name: &str, dirs: &[&str]) -> std::path::PathBuf {
+    let sealed = repo.path().join(format!(".{name}-sealed"));
+    for dir in dirs {
+        std::fs::create_dir_all(sealed.join(dir)).unwrap();
+    }
+    sealed
+}
+
+fn claude_table(repo: &Repo, claude: &Path, server: &ModelServer) -> String {
+    let sealed = sealed(repo, "claude", &["home", "tmp"]);
+    format!(
         r#"
 [agents.claude]
 kind = "claude"
@@ -90,17 +142,40 @@ model = "claude-sonnet-4-5"
 timeout_secs = 120
 pass_env = ["PATH"]
 env = {{ HOME = "{home}", TMPDIR = "{tmp}", ANTHROPIC_BASE_URL = "{url}", ANTHROPIC_API_KEY = "test-key", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = "1", IS_SANDBOX = "1", CLAUDE_CODE_MAX_RETRIES = "0" }}
-
-[agents.rev]
-kind = "scripted"
-script = "reviews.toml"
 "#,
         claude = claude.display(),
         home = sealed.join("home").display(),
         tmp = sealed.join("tmp").display(),
         url = server.base_url(),
-    ));
-    std::fs::write(config_path, text).unwrap();
+    )
+}
+
+/// The variable agentry holds codex's API key in; the config names it, never the key.
+const CODEX_KEY_VAR: &str = "AGENTRY_TEST_CODEX_KEY";
+
+/// Codex with the scripted server as its model provider (`agentry`, which the backend
+/// names), no calls beyond the model, and no retries of a failed request.
+fn codex_table(repo: &Repo, codex: &Path, server: &ModelServer) -> String {
+    let sealed = sealed(repo, "codex", &["home", "codex-home", "tmp"]);
+    format!(
+        r#"
+[agents.codex]
+kind = "codex"
+program = "{codex}"
+model = "gpt-5.5"
+base_url = "{url}/v1"
+api_key_env = "{CODEX_KEY_VAR}"
+timeout_secs = 120
+pass_env = ["PATH"]
+env = {{ HOME = "{home}", CODEX_HOME = "{codex_home}", TMPDIR = "{tmp}" }}
+args = ["-c", "analytics.enabled=false", "--disable", "plugins", "--disable", "remote_plugin", "--disable", "apps", "-c", "model_providers.agentry.stream_max_retries=0", "-c", "model_providers.agentry.request_max_retries=0"]
+"#,
+        codex = codex.display(),
+        home = sealed.join("home").display(),
+        codex_home = sealed.join("codex-home").display(),
+        tmp = sealed.join("tmp").display(),
+        url = server.base_url(),
+    )
 }
 
 /// The budget line `budgets` sets (`per_session_usd = 0.001`), or `line` as it is.
@@ -147,7 +222,7 @@ fn claude_implements_an_issue_whose_verify_and_reviews_pass() {
             Reply::Text("Wrote hello.txt.".into()),
         ]
     };
-    let Some(project) = ClaudeProject::new(write, "") else {
+    let Some(project) = Project::claude(write, "") else {
         return;
     };
     import_issue(
@@ -197,7 +272,7 @@ fn a_rate_limited_claude_ends_the_session_as_rate_limited_without_a_failure() {
             .into(),
         retry_after: Some(120),
     };
-    let Some(project) = ClaudeProject::new(|_| vec![limited], "") else {
+    let Some(project) = Project::claude(|_| vec![limited], "") else {
         return;
     };
     let id = project.repo.add("Say hello", &[]);
@@ -214,7 +289,7 @@ fn a_rate_limited_claude_ends_the_session_as_rate_limited_without_a_failure() {
 
 #[test]
 fn a_session_over_its_budget_ends_as_budget_exceeded() {
-    let Some(project) = ClaudeProject::new(
+    let Some(project) = Project::claude(
         |_| vec![Reply::Text("Nothing to change.".into())],
         "per_session_usd = 0.000001",
     ) else {
@@ -232,7 +307,7 @@ fn a_session_over_its_budget_ends_as_budget_exceeded() {
 
 #[test]
 fn a_spent_daily_budget_stops_new_sessions() {
-    let Some(project) = ClaudeProject::new(
+    let Some(project) = Project::claude(
         |_| vec![Reply::Text("Done.".into())],
         "per_day_usd = 0.000001",
     ) else {
@@ -244,4 +319,119 @@ fn a_spent_daily_budget_stops_new_sessions() {
     assert_eq!(summary["sessions"], 1, "{summary}");
     assert_eq!(project.repo.show(&first)["status"], "needs_review");
     assert_eq!(project.repo.show(&second)["status"], "open");
+}
+
+#[test]
+fn codex_implements_an_issue_whose_verify_and_reviews_pass() {
+    let patch = Reply::Tool {
+        name: "apply_patch".into(),
+        input: json!("*** Begin Patch\n*** Add File: hello.txt\n+hello\n*** End Patch\n"),
+    };
+    let replies = vec![patch, Reply::Text("Wrote hello.txt.".into())];
+    let Some(project) = Project::codex(replies, &["implementer"]) else {
+        return;
+    };
+    import_issue(
+        &project.repo,
+        r#"{"id":"i-hello","title":"Say hello","scope":["hello.txt"],"verify":["grep -q hello hello.txt"]}"#,
+    );
+    let summary = project.run_until_idle(&[]);
+    assert_eq!(summary["outcomes"], json!({"done": 1}), "{summary}");
+    let branch_files = support::git_stdout(
+        project.repo.path(),
+        &["ls-tree", "-r", "--name-only", "agentry/i-hello"],
+    );
+    assert!(
+        branch_files.lines().any(|f| f == "hello.txt"),
+        "{branch_files}"
+    );
+    let runs = project.repo.json(&["runs", "--json"]);
+    let codex_run = runs["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["backend"] == "codex")
+        .expect("codex's run");
+    assert_eq!(codex_run["role"], "implementer");
+    assert_eq!(codex_run["model"], "gpt-5.5");
+    assert!(
+        codex_run["tokens_in"].as_u64().unwrap() > 0
+            && codex_run["tokens_out"].as_u64().unwrap() > 0
+    );
+    assert_eq!(codex_run["cost_usd"], Value::Null, "codex reports no cost");
+    let asked = project.server.requests();
+    assert!(
+        asked
+            .iter()
+            .all(|r| r.header("authorization") == Some("Bearer test-key")),
+        "the key came from the variable api_key_env names"
+    );
+    assert!(
+        asked
+            .iter()
+            .any(|r| r.body.to_string().contains("Say hello")),
+        "the prompt reached the model"
+    );
+}
+
+#[test]
+fn codex_reviews_and_its_verdict_block_is_parsed() {
+    let verdict = Reply::Text("Looks right.\n\n```json\n{\"verdict\": \"pass\"}\n```".into());
+    let replies = vec![
+        Reply::Text("Nothing to change.".into()),
+        verdict.clone(),
+        verdict,
+    ];
+    let Some(project) = Project::codex(replies, &ROLES) else {
+        return;
+    };
+    let id = project.repo.add("Say hello", &[]);
+    let summary = project.run_until_idle(&[]);
+    assert_eq!(summary["outcomes"], json!({"done": 1}), "{summary}");
+    let issue = project.repo.show(&id);
+    assert_eq!(issue["status"], "needs_review");
+    let events: Vec<&str> = issue["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["event_type"].as_str())
+        .collect();
+    for passed in ["SPEC_REVIEW_PASS", "QUALITY_REVIEW_PASS"] {
+        assert!(events.contains(&passed), "{events:?}");
+    }
+    let runs = project.repo.json(&["runs", "--json"]);
+    let roles: Vec<&str> = runs["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["backend"] == "codex")
+        .filter_map(|r| r["role"].as_str())
+        .collect();
+    assert_eq!(roles.len(), 3, "{runs}");
+    for role in ["spec_reviewer", "quality_reviewer"] {
+        assert!(roles.contains(&role), "{roles:?}");
+    }
+}
+
+#[test]
+fn a_rate_limited_codex_ends_the_session_as_rate_limited() {
+    let body =
+        r#"{"error":{"message":"slow down","type":"requests","code":"rate_limit_exceeded"}}"#;
+    let limited = Reply::Status {
+        code: 429,
+        body: body.into(),
+        retry_after: None,
+    };
+    let Some(project) = Project::codex(vec![limited], &["implementer"]) else {
+        return;
+    };
+    let id = project.repo.add("Say hello", &[]);
+    let summary = project.run_until_idle(&[]);
+    assert_eq!(summary["outcomes"], json!({"error": 1}), "{summary}");
+    let error = session_error(&project.repo, &id);
+    assert!(
+        error.contains("rate_limited") && error.contains("429"),
+        "{error}"
+    );
+    assert_eq!(project.repo.show(&id)["status"], "open");
 }

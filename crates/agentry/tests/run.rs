@@ -1035,12 +1035,12 @@ fn agents_flooding_their_output_still_complete_the_session() {
         git_out(&repo, &["show", &format!("{}:flood.txt", branch(&id))]),
         "flooded\n"
     );
-    // The whole output is in the implementer's log.
+    // The whole output is in the implementer's log of normalised events.
     let session = only(&detail, "SESSION_START")["session_id"]
         .as_str()
         .unwrap()
         .to_string();
-    let log = repo.file(&format!(".agentry/logs/{session}/01-implementer.log"));
+    let log = repo.file(&format!(".agentry/logs/{session}/01-implementer.jsonl"));
     let size = std::fs::metadata(&log)
         .unwrap_or_else(|e| panic!("{}: {e}", log.display()))
         .len();

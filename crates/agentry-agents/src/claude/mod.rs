@@ -7,14 +7,15 @@ use std::future::Future;
 use std::pin::Pin;
 
 use agentry_core::config::AgentConfig;
-use agentry_process::{Ending, Finished, Watch};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-use crate::agent::{emit, finish};
-use crate::child::{AgentEnv, Limits, event_of};
+use crate::agent::finish;
+use crate::child::{AgentEnv, Limits};
+use crate::json_lines;
+use crate::words::says_rate_limited;
 use crate::{Agent, AgentError, AgentEvent, AgentFailure, AgentOutcome, AgentRequest};
-use stream::Tally;
+pub use stream::ClaudeStream;
 
 /// The worktree is the sandbox: Claude Code may edit there without asking.
 const DEFAULT_PERMISSION_MODE: &str = "bypassPermissions";
@@ -41,53 +42,28 @@ impl ClaudeAgent {
         events: &UnboundedSender<AgentEvent>,
         cancel: &CancellationToken,
     ) -> AgentOutcome {
-        let mut spec = self
-            .limits
-            .spec(&self.argv, request, self.env.for_request(request));
-        spec.stdin = request.prompt.clone().into_bytes();
-        let mut tally = Tally::default();
-        let ran = agentry_process::run(&spec, cancel, |watch| match watch {
-            Watch::Stdout(line) => tally
-                .line(line)
-                .into_iter()
-                .for_each(|event| emit(events, event)),
-            other => emit(events, event_of(other)),
-        })
+        let mut stream = ClaudeStream::default();
+        let ran = json_lines::run(
+            &self.limits,
+            &self.argv,
+            &self.env,
+            request,
+            events,
+            cancel,
+            |line| stream.line(line),
+        )
         .await;
-        match ran {
-            Ok(finished) => self.outcome(&finished, tally),
-            Err(e) => AgentOutcome::new(
-                String::new(),
-                Some(AgentFailure::Spawn(e.to_string())),
-                None,
-            ),
-        }
-    }
-
-    /// A stopped or killed process fails the turn whatever it printed; otherwise the
-    /// `result` line decides.
-    fn outcome(&self, finished: &Finished, tally: Tally) -> AgentOutcome {
-        let stopped = !matches!(finished.ending, Ending::Exited(_));
-        let (text, failure) = match tally.result {
-            _ if stopped => (tally.said, self.limits.failure(finished)),
-            Some((text, false)) if finished.ending == Ending::Exited(0) => (text, None),
-            Some((text, true)) => {
-                let failure =
-                    rate_limit(&text).unwrap_or_else(|| AgentFailure::Reported(text.clone()));
-                (text, Some(failure))
-            }
-            Some((text, false)) => (text, self.limits.failure(finished)),
-            None => {
-                let exit_code = match finished.ending {
-                    Ending::Exited(code) => Some(code),
-                    _ => None,
-                };
-                (tally.said, Some(AgentFailure::NoResult { exit_code }))
-            }
+        let finished = match ran {
+            Ok(finished) => finished,
+            Err(outcome) => return outcome,
         };
-        let mut outcome = AgentOutcome::new(text, failure, Some(finished.pid));
-        outcome.usage = tally.usage;
-        outcome
+        let api_status = stream.api_error_status;
+        json_lines::outcome(&self.limits, &finished, stream.end(), |text| {
+            match api_status == Some(429) || says_rate_limited(text) {
+                true => rate_limited(text),
+                false => AgentFailure::Reported(text.to_string()),
+            }
+        })
     }
 }
 
@@ -116,20 +92,15 @@ fn argv(config: &AgentConfig) -> Vec<String> {
     argv
 }
 
-/// A rate limit in Claude Code's words: an API 429, or its usage limit, which ends with the
-/// Unix time it lifts (`Claude AI usage limit reached|1712345678`).
-fn rate_limit(message: &str) -> Option<AgentFailure> {
-    let lower = message.to_ascii_lowercase();
-    let limited = lower.contains("429")
-        || lower.contains("rate limit")
-        || lower.contains("rate_limit")
-        || lower.contains("usage limit");
-    limited.then(|| AgentFailure::RateLimited {
+/// A rate limit in Claude Code's words; its usage limit ends with the Unix time it lifts
+/// (`Claude AI usage limit reached|1712345678`).
+fn rate_limited(message: &str) -> AgentFailure {
+    AgentFailure::RateLimited {
         reset_at: message
             .rsplit_once('|')
             .and_then(|(_, at)| at.trim().parse().ok()),
         message: message.lines().next().unwrap_or_default().to_string(),
-    })
+    }
 }
 
 impl Agent for ClaudeAgent {
@@ -170,19 +141,16 @@ mod tests {
     }
 
     #[test]
-    fn rate_limits_are_recognised_with_their_reset_time() {
-        let usage = rate_limit("Claude AI usage limit reached|1712345678").unwrap();
-        assert_eq!(
-            usage,
-            AgentFailure::RateLimited {
-                reset_at: Some(1712345678),
-                message: "Claude AI usage limit reached|1712345678".into()
-            }
-        );
+    fn a_usage_limit_carries_its_reset_time() {
+        let limited = rate_limited("Claude AI usage limit reached|1712345678");
+        let expected = AgentFailure::RateLimited {
+            reset_at: Some(1712345678),
+            message: "Claude AI usage limit reached|1712345678".into(),
+        };
+        assert_eq!(limited, expected);
         assert!(matches!(
-            rate_limit("API Error: 429 {\"type\":\"rate_limit_error\"}"),
-            Some(AgentFailure::RateLimited { reset_at: None, .. })
+            rate_limited("API Error: 429"),
+            AgentFailure::RateLimited { reset_at: None, .. }
         ));
-        assert_eq!(rate_limit("API Error: 500 Internal Server Error"), None);
     }
 }

@@ -4,14 +4,13 @@
 
 use serde_json::Value;
 
+use crate::words::{string, summary};
+
 use crate::{AgentEvent, Usage};
 
-/// A tool input summary is cut to this many characters.
-const SUMMARY_CHARS: usize = 120;
-
-/// What the stream said by its end.
+/// A Claude Code `stream-json` output being read: what it said so far, and by its end.
 #[derive(Debug, Default)]
-pub(crate) struct Tally {
+pub struct ClaudeStream {
     /// The final `result` line, if one came: its text and whether it was an error.
     pub(crate) result: Option<(String, bool)>,
     pub(crate) usage: Usage,
@@ -23,9 +22,18 @@ pub(crate) struct Tally {
     pub(crate) api_error_status: Option<u64>,
 }
 
-impl Tally {
+impl ClaudeStream {
+    /// What the output said by its end.
+    pub(crate) fn end(self) -> crate::json_lines::StreamEnd {
+        crate::json_lines::StreamEnd {
+            result: self.result,
+            said: self.said,
+            usage: self.usage,
+        }
+    }
+
     /// The events one line of output stands for.
-    pub(crate) fn line(&mut self, line: &str) -> Vec<AgentEvent> {
+    pub fn line(&mut self, line: &str) -> Vec<AgentEvent> {
         let line = line.trim();
         if line.is_empty() {
             return Vec::new();
@@ -42,9 +50,9 @@ impl Tally {
     fn message(&mut self, message: &Value) -> Vec<AgentEvent> {
         match message["type"].as_str().unwrap_or_default() {
             "system" if message["subtype"] == "init" => {
-                self.usage.model = text(&message["model"]);
+                self.usage.model = string(&message["model"]);
                 vec![AgentEvent::SessionStarted {
-                    session_id: text(&message["session_id"]),
+                    session_id: string(&message["session_id"]),
                     model: self.usage.model.clone(),
                 }]
             }
@@ -56,7 +64,7 @@ impl Tally {
     }
 
     fn assistant(&mut self, message: &Value) -> Vec<AgentEvent> {
-        if let Some(model) = text(&message["model"]) {
+        if let Some(model) = string(&message["model"]) {
             self.usage.model = Some(model);
         }
         let mut events = Vec::new();
@@ -81,7 +89,7 @@ impl Tally {
     fn result(&mut self, message: &Value) -> Vec<AgentEvent> {
         let is_error =
             message["is_error"].as_bool().unwrap_or(false) || message["subtype"] != "success";
-        let answer = text(&message["result"])
+        let answer = string(&message["result"])
             .unwrap_or_else(|| message["subtype"].as_str().unwrap_or("").to_string());
         self.api_error_status = message["api_error_status"].as_u64();
         self.usage.turns = message["num_turns"].as_u64().map(|n| n as u32);
@@ -110,7 +118,7 @@ fn tool_results(content: &Value) -> Vec<AgentEvent> {
         .flatten()
         .filter(|block| block["type"] == "tool_result")
         .map(|block| AgentEvent::ToolResult {
-            summary: cut(&content_text(&block["content"])),
+            summary: summary(&content_text(&block["content"])),
             is_error: block["is_error"].as_bool().unwrap_or(false),
         })
         .collect()
@@ -141,21 +149,11 @@ fn input_summary(input: &Value) -> String {
     ]
     .iter()
     .find_map(|key| input[key].as_str());
-    cut(&telling
-        .map(str::to_string)
-        .unwrap_or_else(|| input.to_string()))
-}
-
-fn cut(text: &str) -> String {
-    let line = text.lines().next().unwrap_or_default();
-    match line.char_indices().nth(SUMMARY_CHARS) {
-        Some((end, _)) => format!("{}…", &line[..end]),
-        None => line.to_string(),
-    }
-}
-
-fn text(value: &Value) -> Option<String> {
-    value.as_str().map(str::to_string)
+    summary(
+        &telling
+            .map(str::to_string)
+            .unwrap_or_else(|| input.to_string()),
+    )
 }
 
 #[cfg(test)]
@@ -167,8 +165,8 @@ mod tests {
 {"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"File created successfully at: /w/hello.txt"}]}}
 {"type":"result","subtype":"success","is_error":false,"num_turns":2,"result":"Wrote the file.","total_cost_usd":0.0123,"usage":{"input_tokens":40,"cache_creation_input_tokens":5,"cache_read_input_tokens":7,"output_tokens":12}}"#;
 
-    fn tally(text: &str) -> (Tally, Vec<AgentEvent>) {
-        let mut tally = Tally::default();
+    fn tally(text: &str) -> (ClaudeStream, Vec<AgentEvent>) {
+        let mut tally = ClaudeStream::default();
         let events = text.lines().flat_map(|line| tally.line(line)).collect();
         (tally, events)
     }

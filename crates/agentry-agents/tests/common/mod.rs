@@ -1,4 +1,5 @@
 //! What the backend tests share: a request on temporary directories and a turn run to its end.
+#![allow(dead_code)] // each test binary uses its own part of these helpers
 
 use std::path::Path;
 

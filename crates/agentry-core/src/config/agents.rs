@@ -32,6 +32,16 @@ pub struct AgentConfig {
     /// Claude Code's `--allowedTools`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_tools: Vec<String>,
+    /// The model API's base URL, e.g. `https://api.openai.com/v1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// The name of the variable in agentry's environment that holds the API key; the key
+    /// itself never goes in the config.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_env: Option<String>,
+    /// The wire API codex speaks to `base_url` (codex's default, `responses`, when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wire_api: Option<String>,
     #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,
     #[serde(default = "default_idle_timeout_secs")]
@@ -51,6 +61,10 @@ pub enum AgentKind {
     Scripted,
     /// Claude Code in headless mode (`claude -p --output-format stream-json`).
     Claude,
+    /// A chat completions API (OpenAI's or a compatible one), for roles that need no tools.
+    Openai,
+    /// OpenAI's Codex CLI, non-interactively (`codex exec --json`).
+    Codex,
 }
 
 impl AgentConfig {
@@ -65,6 +79,9 @@ impl AgentConfig {
             args: Vec::new(),
             permission_mode: None,
             allowed_tools: Vec::new(),
+            base_url: None,
+            api_key_env: None,
+            wire_api: None,
             timeout_secs: default_timeout_secs(),
             idle_timeout_secs: default_idle_timeout_secs(),
             env: BTreeMap::new(),
@@ -74,7 +91,7 @@ impl AgentConfig {
 }
 
 /// The keys an `[agents.NAME]` table may hold.
-pub const AGENT_KEYS: [&str; 12] = [
+pub const AGENT_KEYS: [&str; 15] = [
     "kind",
     "command",
     "script",
@@ -83,6 +100,9 @@ pub const AGENT_KEYS: [&str; 12] = [
     "args",
     "permission_mode",
     "allowed_tools",
+    "base_url",
+    "api_key_env",
+    "wire_api",
     "timeout_secs",
     "idle_timeout_secs",
     "env",
@@ -101,6 +121,15 @@ pub fn default_pass_env() -> Vec<String> {
     ["PATH", "HOME", "USER", "LANG", "TERM", "TMPDIR"]
         .map(String::from)
         .to_vec()
+}
+
+/// Whether `name`, if given, can name an environment variable.
+fn names_a_variable(name: Option<&str>) -> bool {
+    name.is_none_or(|name| {
+        !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
 }
 
 /// Which agent plays each role; empty means not configured.
@@ -143,6 +172,30 @@ pub(super) fn check(
             AgentKind::Scripted if agent.script.as_deref().is_none_or(str::is_empty) => {
                 return Err(format!(
                     "agents.{name}.script: a scripted agent needs a steps file"
+                ));
+            }
+            AgentKind::Openai if agent.base_url.as_deref().is_none_or(str::is_empty) => {
+                return Err(format!(
+                    "agents.{name}.base_url: an openai agent needs the API's base URL, e.g. https://api.openai.com/v1"
+                ));
+            }
+            AgentKind::Openai if agent.model.as_deref().is_none_or(str::is_empty) => {
+                return Err(format!(
+                    "agents.{name}.model: an openai agent needs a model"
+                ));
+            }
+            _ if !names_a_variable(agent.api_key_env.as_deref()) => {
+                // The value is not repeated: it may be the key itself, pasted by mistake.
+                return Err(format!(
+                    "agents.{name}.api_key_env: must be the name of the variable that holds the key (letters, digits, _), not the key"
+                ));
+            }
+            AgentKind::Codex
+                if agent.base_url.is_none()
+                    && (agent.wire_api.is_some() || agent.api_key_env.is_some()) =>
+            {
+                return Err(format!(
+                    "agents.{name}.base_url: wire_api and api_key_env configure the model API at a codex agent's base_url"
                 ));
             }
             _ if agent.timeout_secs == 0 => {

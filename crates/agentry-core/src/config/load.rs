@@ -378,6 +378,56 @@ mod tests {
     }
 
     #[test]
+    fn an_openai_agent_needs_a_base_url_and_a_model() {
+        let table = "[agents.rev]\nkind = \"openai\"\n";
+        let with = |extra: &str| load(&format!("{table}{extra}"), env(&[]));
+        let config =
+            with("base_url = \"http://127.0.0.1:9/v1\"\nmodel = \"m\"\napi_key_env = \"KEY\"\n")
+                .unwrap();
+        let rev = &config.agents["rev"];
+        assert_eq!(rev.kind, crate::config::AgentKind::Openai);
+        assert_eq!(rev.api_key_env.as_deref(), Some("KEY"));
+        let err = with("model = \"m\"\n").unwrap_err().to_string();
+        assert!(
+            err.contains("agents.rev.base_url: an openai agent needs"),
+            "{err}"
+        );
+        let err = with("base_url = \"http://x/v1\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("agents.rev.model: an openai agent needs a model"),
+            "{err}"
+        );
+        let pasted = "base_url = \"http://x/v1\"\nmodel = \"m\"\napi_key_env = \"sk-secret1\"\n";
+        let err = with(pasted).unwrap_err().to_string();
+        assert!(
+            err.contains("agents.rev.api_key_env: must be the name"),
+            "{err}"
+        );
+        assert!(!err.contains("sk-secret1"), "{err}");
+    }
+
+    #[test]
+    fn a_codex_agent_takes_a_model_provider_only_with_a_base_url() {
+        let table = "[agents.impl]\nkind = \"codex\"\nmodel = \"gpt-5.5\"\n";
+        let with = |extra: &str| load(&format!("{table}{extra}"), env(&[]));
+        let provider = "base_url = \"http://127.0.0.1:9/v1\"\nwire_api = \"responses\"\napi_key_env = \"KEY\"\n";
+        let config = with(provider).unwrap();
+        let codex = &config.agents["impl"];
+        assert_eq!(codex.kind, crate::config::AgentKind::Codex);
+        assert_eq!(codex.base_url.as_deref(), Some("http://127.0.0.1:9/v1"));
+        assert_eq!(codex.wire_api.as_deref(), Some("responses"));
+        assert_eq!(codex.api_key_env.as_deref(), Some("KEY"));
+        assert_eq!(with("").unwrap().agents["impl"].wire_api, None);
+        let err = with("wire_api = \"responses\"\n").unwrap_err().to_string();
+        assert!(
+            err.contains("agents.impl.base_url: wire_api and api_key_env"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_syntax_error_is_one_line() {
         let err = load("[store]\n[store]\n", env(&[]))
             .unwrap_err()

@@ -9,8 +9,8 @@ use crate::session::{AgentRun, AgentRunEnd, LiveAgentRun, NewAgentRun};
 
 pub(super) fn start(conn: &Connection, run: &NewAgentRun) -> Result<i64, StoreError> {
     conn.prepare_cached(
-        "INSERT INTO agent_runs (issue_id, session_id, role, backend, host, pid, started_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO agent_runs (issue_id, session_id, role, backend, host, pid, started_at, log_ref)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         AsText(&run.issue_id),
@@ -19,7 +19,8 @@ pub(super) fn start(conn: &Connection, run: &NewAgentRun) -> Result<i64, StoreEr
         run.backend,
         run.host,
         run.pid,
-        AsText(run.started_at)
+        AsText(run.started_at),
+        run.log_ref
     ])?;
     Ok(conn.last_insert_rowid())
 }
@@ -50,7 +51,7 @@ pub(super) fn finish(
     Ok(())
 }
 
-const RUN_COLUMNS: &str = "id, issue_id, session_id, role, backend, host, pid, started_at, ended_at, exit_code, error, model, turns, tokens_in, tokens_out, tokens_cache, cost_usd";
+const RUN_COLUMNS: &str = "id, issue_id, session_id, role, backend, host, pid, started_at, ended_at, exit_code, error, model, turns, tokens_in, tokens_out, tokens_cache, cost_usd, log_ref";
 
 fn run_row(row: &rusqlite::Row) -> rusqlite::Result<AgentRun> {
     let ended_at: Option<AsText<Timestamp>> = row.get(8)?;
@@ -76,6 +77,7 @@ fn run_row(row: &rusqlite::Row) -> rusqlite::Result<AgentRun> {
         tokens_out: count(14)?,
         tokens_cache: count(15)?,
         cost_usd: row.get(16)?,
+        log_ref: row.get(17)?,
     })
 }
 

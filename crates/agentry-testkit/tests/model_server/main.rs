@@ -4,3 +4,4 @@ mod anthropic;
 mod failures;
 mod openai;
 mod raw_http;
+mod responses;

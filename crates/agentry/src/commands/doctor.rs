@@ -125,6 +125,28 @@ fn agent_check(name: &str, agent: &AgentConfig, root: &Path) -> Check {
             let program = agent.program.as_deref().unwrap_or("claude");
             program_check(&what, program, &agent.pass_env)
         }
+        AgentKind::Openai => api_key_check(what, agent),
+        AgentKind::Codex => {
+            let program = agent.program.as_deref().unwrap_or("codex");
+            program_check(&what, program, &agent.pass_env)
+        }
+    }
+}
+
+/// Whether an API agent's key variable is set; the API itself is not called, as that costs.
+fn api_key_check(what: String, agent: &AgentConfig) -> Check {
+    let url = agent.base_url.as_deref().unwrap_or_default();
+    match agent.api_key_env.as_deref() {
+        Some(name) if std::env::var_os(name).is_none_or(|key| key.is_empty()) => Check {
+            what,
+            ok: false,
+            detail: format!("{url}: the API key variable {name} is not set"),
+        },
+        _ => Check {
+            what,
+            ok: true,
+            detail: url.to_string(),
+        },
     }
 }
 

@@ -2,6 +2,7 @@
 
 use agentry_core::{Event, Issue, IssueId, Link};
 use agentry_store::Store;
+use agentry_store::session::AgentRun;
 use anyhow::Result;
 use serde::Serialize;
 
@@ -14,6 +15,7 @@ struct IssueDetail {
     issue: Issue,
     links: Vec<Link>,
     events: Vec<Event>,
+    runs: Vec<AgentRun>,
 }
 
 pub fn run(project: &Project, id: &IssueId, json: bool) -> Result<()> {
@@ -22,6 +24,7 @@ pub fn run(project: &Project, id: &IssueId, json: bool) -> Result<()> {
         issue: store.issue(id)?,
         links: store.links(id)?,
         events: store.events(id)?,
+        runs: store.agent_runs(Some(id))?,
     };
     if json {
         return output::json(&detail);
@@ -58,6 +61,24 @@ fn print_detail(detail: &IssueDetail) {
         "links",
         links.collect::<Vec<_>>().iter().map(String::as_str),
     );
+    if !detail.runs.is_empty() {
+        println!("\nagent runs:");
+    }
+    for run in &detail.runs {
+        let cost = run
+            .cost_usd
+            .map(|c| format!(" ${c:.4}"))
+            .unwrap_or_default();
+        let tokens = run
+            .tokens_in
+            .map(|n| format!(" {n} in / {} out", run.tokens_out.unwrap_or(0)))
+            .unwrap_or_default();
+        let how = run.error.as_deref().unwrap_or("ok");
+        println!(
+            "  {}  {:<16} {}{tokens}{cost}  {how}",
+            run.started_at, run.role, run.backend
+        );
+    }
     println!("\nevents:");
     for event in &detail.events {
         println!(

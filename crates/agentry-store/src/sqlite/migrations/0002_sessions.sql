@@ -14,6 +14,8 @@ CREATE TABLE claims (
 );
 
 ALTER TABLE agent_runs ADD COLUMN host TEXT NOT NULL DEFAULT '';
+-- The run's normalised events, as JSON Lines.
+ALTER TABLE agent_runs ADD COLUMN log_ref TEXT;
 CREATE INDEX agent_runs_live ON agent_runs (ended_at) WHERE ended_at IS NULL;
 -- When the queue next grows: the earliest future ready_at of open issues.
 CREATE INDEX issues_ready_at ON issues (status, ready_at);

@@ -5,6 +5,7 @@ mod dispatch;
 mod engine;
 mod loop_bench;
 mod store;
+mod stream_json;
 mod worktrees;
 
 use std::process::Command;
@@ -20,7 +21,8 @@ pub fn run(which: Option<BenchKind>, issues: Option<usize>) -> Result<()> {
         Some(BenchKind::Loop) => loop_bench::run(issues.unwrap_or(10_000)),
         Some(BenchKind::Worktrees) => worktrees::run(issues.unwrap_or(200)),
         Some(BenchKind::Dispatch) => dispatch::run(issues.unwrap_or(200)),
-        None => ["store", "loop", "worktrees", "dispatch"]
+        Some(BenchKind::StreamJson) => stream_json::run(),
+        None => ["store", "loop", "worktrees", "dispatch", "stream-json"]
             .into_iter()
             .try_for_each(run_in_child),
     }
