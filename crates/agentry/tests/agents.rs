@@ -287,6 +287,46 @@ fn a_rate_limited_claude_ends_the_session_as_rate_limited_without_a_failure() {
     );
 }
 
+/// A model server that fails (`replies`) ends claude's session with what claude reported;
+/// the issue goes back to the queue after a backoff.
+fn assert_reported_failure(replies: Vec<Reply>, reported: &str) {
+    let Some(project) = Project::claude(|_| replies, "") else {
+        return;
+    };
+    let id = project.repo.add("Say hello", &[]);
+    let summary = project.run_until_idle(&[]);
+    assert_eq!(summary["outcomes"], json!({"error": 1}), "{summary}");
+    let error = session_error(&project.repo, &id);
+    assert!(
+        error.contains("agent reported an error") && error.contains(reported),
+        "{error}"
+    );
+    let issue = project.repo.show(&id);
+    assert_eq!(issue["status"], "open");
+    assert!(issue["ready_at"].as_str().unwrap() > issue["updated_at"].as_str().unwrap());
+}
+
+#[test]
+fn a_model_server_error_ends_the_session_with_claudes_report() {
+    let body = r#"{"type":"error","error":{"type":"api_error","message":"boom"}}"#;
+    assert_reported_failure(
+        vec![Reply::Status {
+            code: 500,
+            body: body.into(),
+            retry_after: None,
+        }],
+        "500",
+    );
+}
+
+#[test]
+fn a_stream_cut_twice_ends_the_session_with_claudes_report() {
+    assert_reported_failure(
+        vec![Reply::CutOff, Reply::CutOff],
+        "Connection to the API was lost",
+    );
+}
+
 #[test]
 fn a_session_over_its_budget_ends_as_budget_exceeded() {
     let Some(project) = Project::claude(
