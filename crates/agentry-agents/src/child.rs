@@ -21,7 +21,7 @@ const GRACE: Duration = Duration::from_secs(5);
 pub(crate) struct Limits {
     pub(crate) timeout_secs: u64,
     /// 0 means no idle timeout.
-    idle_timeout_secs: u64,
+    pub(crate) idle_timeout_secs: u64,
     pub(crate) grace: Duration,
 }
 
@@ -45,6 +45,11 @@ impl Limits {
         Duration::from_secs(self.timeout_secs)
     }
 
+    /// The idle timeout, if there is one.
+    pub(crate) fn idle_timeout(&self) -> Option<Duration> {
+        (self.idle_timeout_secs > 0).then(|| Duration::from_secs(self.idle_timeout_secs))
+    }
+
     /// A spec for `argv` in the request's worktree, with empty stdin and the full timeout.
     pub(crate) fn spec(
         &self,
@@ -59,8 +64,7 @@ impl Limits {
             env,
             stdin: Vec::new(),
             timeout: self.timeout(),
-            idle_timeout: (self.idle_timeout_secs > 0)
-                .then(|| Duration::from_secs(self.idle_timeout_secs)),
+            idle_timeout: self.idle_timeout(),
             output_cap: OUTPUT_CAP,
             grace: self.grace,
         }

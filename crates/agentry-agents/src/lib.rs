@@ -1,10 +1,11 @@
 //! agentry's agent backends: an [`AgentRequest`] (role, issue, prompt, worktree) goes in, a
 //! stream of normalised [`AgentEvent`]s and an [`AgentOutcome`] come out. One module per
-//! backend: `command` runs a program, `scripted` plays a steps file (for the demo and tests).
+//! backend: `command` runs a program, `acp` talks to an ACP agent, `scripted` plays a steps file (for the demo and tests).
 //!
 //! This crate may depend only on `agentry-core` and `agentry-process` among agentry's crates;
 //! every child process it starts goes through `agentry-process`.
 
+mod acp;
 mod agent;
 mod child;
 mod claude;
@@ -22,6 +23,7 @@ use std::sync::Arc;
 
 use agentry_core::config::{AgentConfig, AgentKind};
 
+pub use acp::AcpAgent;
 pub use agent::{Agent, AgentEvent, AgentRequest};
 pub use claude::{ClaudeAgent, ClaudeStream};
 pub use codex::CodexAgent;
@@ -38,5 +40,6 @@ pub fn build(name: &str, config: &AgentConfig, root: &Path) -> Result<Arc<dyn Ag
         AgentKind::Claude => Arc::new(ClaudeAgent::new(name, config)?),
         AgentKind::Openai => Arc::new(OpenAiAgent::new(name, config)?),
         AgentKind::Codex => Arc::new(CodexAgent::new(name, config)?),
+        AgentKind::Acp => Arc::new(AcpAgent::new(name, config)?),
     })
 }

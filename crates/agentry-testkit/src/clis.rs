@@ -13,6 +13,12 @@ pub fn codex_or_skip() -> Option<PathBuf> {
     cli_or_skip("codex", "AGENTRY_CODEX")
 }
 
+/// The `claude-code-acp` to test: `AGENTRY_CLAUDE_ACP`, else the installed one; see
+/// [`cli_or_skip`].
+pub fn claude_acp_or_skip() -> Option<PathBuf> {
+    cli_or_skip("claude-code-acp", "AGENTRY_CLAUDE_ACP")
+}
+
 /// The CLI `name` to test: the path in `$override_var`, else the one
 /// scripts/install-agent-clis.sh put in `$AGENTRY_AGENT_CLIS` (default
 /// `~/.cache/agentry/agent-clis`). None, after saying so, when it is not installed — unless

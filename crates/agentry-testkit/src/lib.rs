@@ -14,7 +14,7 @@ mod respond;
 mod responses;
 mod server;
 
-pub use clis::{claude_or_skip, codex_or_skip};
+pub use clis::{claude_acp_or_skip, claude_or_skip, codex_or_skip};
 pub use record::RecordedRequest;
 pub use reply::Reply;
 pub use server::ModelServer;

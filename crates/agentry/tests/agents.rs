@@ -9,7 +9,7 @@ mod support;
 
 use std::path::Path;
 
-use agentry_testkit::{ModelServer, Reply, claude_or_skip, codex_or_skip};
+use agentry_testkit::{ModelServer, Reply, claude_acp_or_skip, claude_or_skip, codex_or_skip};
 use serde_json::{Value, json};
 use support::{Repo, git};
 
@@ -77,6 +77,17 @@ impl Project {
         Some(Self::new(replies, setup, vec![("AGENTRY_LOG", "error")]))
     }
 
+    /// claude-code-acp, driving claude, as the implementer. `None` when either is not
+    /// installed.
+    fn acp(replies: impl FnOnce(&Path) -> Vec<Reply>) -> Option<Self> {
+        let (acp, claude) = (claude_acp_or_skip()?, claude_or_skip()?);
+        let setup = |repo: &Repo, server: &ModelServer| {
+            let table = acp_table(repo, &acp, &claude, server);
+            configure(repo, "acp", &["implementer"], &table, "");
+        };
+        Some(Self::new(replies, setup, vec![("AGENTRY_LOG", "error")]))
+    }
+
     /// Codex playing the roles in `cast`, its API key in agentry's environment. `None` when
     /// codex is not installed.
     fn codex(replies: Vec<Reply>, cast: &[&str]) -> Option<Self> {
@@ -132,7 +143,6 @@ fn sealed(repo: &Repo, name: &str, dirs: &[&str]) -> std::path::PathBuf {
 }
 
 fn claude_table(repo: &Repo, claude: &Path, server: &ModelServer) -> String {
-    let sealed = sealed(repo, "claude", &["home", "tmp"]);
     format!(
         r#"
 [agents.claude]
@@ -141,12 +151,41 @@ program = "{claude}"
 model = "claude-sonnet-4-5"
 timeout_secs = 120
 pass_env = ["PATH"]
-env = {{ HOME = "{home}", TMPDIR = "{tmp}", ANTHROPIC_BASE_URL = "{url}", ANTHROPIC_API_KEY = "test-key", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = "1", IS_SANDBOX = "1", CLAUDE_CODE_MAX_RETRIES = "0" }}
+env = {{ {env} }}
 "#,
         claude = claude.display(),
+        env = claude_env(repo, "claude", server),
+    )
+}
+
+/// Claude Code's sealed environment, its home and scratch space in `.NAME-sealed`: the
+/// scripted server as its model API, no calls beyond the model, no retries.
+fn claude_env(repo: &Repo, name: &str, server: &ModelServer) -> String {
+    let sealed = sealed(repo, name, &["home", "tmp"]);
+    format!(
+        r#"HOME = "{home}", TMPDIR = "{tmp}", ANTHROPIC_BASE_URL = "{url}", ANTHROPIC_API_KEY = "test-key", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = "1", IS_SANDBOX = "1", CLAUDE_CODE_MAX_RETRIES = "0""#,
         home = sealed.join("home").display(),
         tmp = sealed.join("tmp").display(),
         url = server.base_url(),
+    )
+}
+
+/// claude-code-acp with claude's sealed environment; PATH is passed for `node`. It drives
+/// the installed `claude`, not the older one its SDK bundles, which asks the model an
+/// extra question at start (which files matter) that a scripted server cannot expect.
+fn acp_table(repo: &Repo, acp: &Path, claude: &Path, server: &ModelServer) -> String {
+    format!(
+        r#"
+[agents.acp]
+kind = "acp"
+program = "{acp}"
+timeout_secs = 120
+pass_env = ["PATH"]
+env = {{ {env}, CLAUDE_CODE_EXECUTABLE = "{claude}" }}
+"#,
+        acp = acp.display(),
+        env = claude_env(repo, "acp", server),
+        claude = claude.display(),
     )
 }
 
@@ -210,19 +249,7 @@ fn session_error(repo: &Repo, id: &str) -> String {
 
 #[test]
 fn claude_implements_an_issue_whose_verify_and_reviews_pass() {
-    let id = "i-hello";
-    let write = |repo: &Path| {
-        let path = repo.join(".agentry/worktrees").join(id).join("hello.txt");
-        let input = json!({"file_path": path.display().to_string(), "content": "hello\n"});
-        vec![
-            Reply::Tool {
-                name: "Write".into(),
-                input,
-            },
-            Reply::Text("Wrote hello.txt.".into()),
-        ]
-    };
-    let Some(project) = Project::claude(write, "") else {
+    let Some(project) = Project::claude(write_hello, "") else {
         return;
     };
     import_issue(
@@ -255,6 +282,54 @@ fn claude_implements_an_issue_whose_verify_and_reviews_pass() {
     );
     assert!(claude_run["cost_usd"].as_f64().unwrap() > 0.0);
     assert!(runs["totals"]["cost_usd"].as_f64().unwrap() > 0.0);
+    let asked = project.server.requests();
+    assert!(
+        asked
+            .iter()
+            .any(|r| r.body.to_string().contains("Say hello")),
+        "the prompt reached the model"
+    );
+}
+
+/// Claude Code's Write of `hello.txt` in the `i-hello` worktree, then its last word.
+fn write_hello(repo: &Path) -> Vec<Reply> {
+    let path = repo.join(".agentry/worktrees/i-hello/hello.txt");
+    let input = json!({"file_path": path.display().to_string(), "content": "hello\n"});
+    vec![
+        Reply::Tool {
+            name: "Write".into(),
+            input,
+        },
+        Reply::Text("Wrote hello.txt.".into()),
+    ]
+}
+
+#[test]
+fn claude_code_acp_implements_an_issue_over_acp() {
+    let Some(project) = Project::acp(write_hello) else {
+        return;
+    };
+    import_issue(
+        &project.repo,
+        r#"{"id":"i-hello","title":"Say hello","scope":["hello.txt"],"verify":["grep -q hello hello.txt"]}"#,
+    );
+    let summary = project.run_until_idle(&[]);
+    assert_eq!(summary["outcomes"], json!({"done": 1}), "{summary}");
+    let branch_files = support::git_stdout(
+        project.repo.path(),
+        &["ls-tree", "-r", "--name-only", "agentry/i-hello"],
+    );
+    assert!(
+        branch_files.lines().any(|f| f == "hello.txt"),
+        "{branch_files}"
+    );
+    let runs = project.repo.json(&["runs", "--json"]);
+    let acp_run = runs["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["backend"] == "acp");
+    assert_eq!(acp_run.expect("the acp run")["role"], "implementer");
     let asked = project.server.requests();
     assert!(
         asked

@@ -1005,3 +1005,50 @@ fn the_text_table_lines_up_its_columns() {
     assert_eq!(title_columns[0], title_columns[1], "{table}");
     assert!(table.contains(&first));
 }
+
+#[test]
+fn doctor_names_what_to_fix_and_exits_1_until_it_is_fixed() {
+    let repo = Repo::initialized();
+    let out = repo.run(&["doctor", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let checks: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let failing: Vec<&str> = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| c["what"].as_str().unwrap())
+        .collect();
+    let roles = [
+        "role implementer",
+        "role fixer",
+        "role spec_reviewer",
+        "role quality_reviewer",
+    ];
+    assert_eq!(failing, roles);
+    let with_agent = |program: &str| {
+        let config: String = repo
+            .read(".agentry/config.toml")
+            .lines()
+            .take_while(|line| !line.starts_with("[agents.tool]"))
+            .map(|line| match line.split_once(" = ") {
+                Some((role @ ("implementer" | "spec_reviewer" | "quality_reviewer"), _)) => {
+                    format!("{role} = \"tool\"\n")
+                }
+                _ => format!("{line}\n"),
+            })
+            .collect();
+        let agent = format!("[agents.tool]\nkind = \"command\"\ncommand = [\"{program}\"]\n");
+        std::fs::write(repo.file(".agentry/config.toml"), config + &agent).unwrap();
+        repo.run(&["doctor"])
+    };
+    let out = with_agent("no-such-agent-program");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("FIX  agent tool"), "{}", stdout(&out));
+    let text = assert_ok(&with_agent("git"));
+    assert!(text.lines().all(|line| line.starts_with("ok ")), "{text}");
+    assert!(
+        text.contains("agent tool") && text.contains("git version"),
+        "{text}"
+    );
+}

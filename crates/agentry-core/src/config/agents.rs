@@ -65,6 +65,8 @@ pub enum AgentKind {
     Openai,
     /// OpenAI's Codex CLI, non-interactively (`codex exec --json`).
     Codex,
+    /// Any agent that speaks the Agent Client Protocol on stdio (`claude-code-acp`, ...).
+    Acp,
 }
 
 impl AgentConfig {
@@ -182,6 +184,11 @@ pub(super) fn check(
             AgentKind::Openai if agent.model.as_deref().is_none_or(str::is_empty) => {
                 return Err(format!(
                     "agents.{name}.model: an openai agent needs a model"
+                ));
+            }
+            AgentKind::Acp if agent.program.as_deref().is_none_or(str::is_empty) => {
+                return Err(format!(
+                    "agents.{name}.program: an acp agent needs the program that speaks ACP on stdio"
                 ));
             }
             _ if !names_a_variable(agent.api_key_env.as_deref()) => {

@@ -409,6 +409,19 @@ mod tests {
     }
 
     #[test]
+    fn an_acp_agent_needs_a_program() {
+        let table = "[agents.impl]\nkind = \"acp\"\n";
+        let with = |extra: &str| load(&format!("{table}{extra}"), env(&[]));
+        let config = with("program = \"claude-code-acp\"\n").unwrap();
+        assert_eq!(config.agents["impl"].kind, crate::config::AgentKind::Acp);
+        let err = with("").unwrap_err().to_string();
+        assert!(
+            err.contains("agents.impl.program: an acp agent needs the program"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_codex_agent_takes_a_model_provider_only_with_a_base_url() {
         let table = "[agents.impl]\nkind = \"codex\"\nmodel = \"gpt-5.5\"\n";
         let with = |extra: &str| load(&format!("{table}{extra}"), env(&[]));

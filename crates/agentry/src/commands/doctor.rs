@@ -130,6 +130,26 @@ fn agent_check(name: &str, agent: &AgentConfig, root: &Path) -> Check {
             let program = agent.program.as_deref().unwrap_or("codex");
             program_check(&what, program, &agent.pass_env)
         }
+        AgentKind::Acp => found_check(what, agent.program.as_deref().unwrap_or_default()),
+    }
+}
+
+/// Whether an ACP agent's program exists. It is not run: it has no `--version`, it starts
+/// serving on stdio.
+fn found_check(what: String, program: &str) -> Check {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let found = match program.contains('/') {
+        true => Path::new(program).is_file(),
+        false => std::env::split_paths(&path).any(|dir| dir.join(program).is_file()),
+    };
+    let detail = match found {
+        true => program.to_string(),
+        false => format!("{program}: not found (install it or set its path in the config)"),
+    };
+    Check {
+        what,
+        ok: found,
+        detail,
     }
 }
 
