@@ -88,3 +88,29 @@ pub(crate) fn finish(events: &UnboundedSender<AgentEvent>, outcome: AgentOutcome
     );
     outcome
 }
+
+/// Implements [`Agent`] for a backend with `async fn turn(&self, request, events, cancel) ->
+/// AgentOutcome`: every backend ends its turn the same way, with a `Finished` event.
+macro_rules! agent_from_turns {
+    ($backend:ty, $kind:literal) => {
+        impl $crate::Agent for $backend {
+            fn kind(&self) -> &'static str {
+                $kind
+            }
+
+            fn run<'a>(
+                &'a self,
+                request: &'a $crate::AgentRequest,
+                events: &'a ::tokio::sync::mpsc::UnboundedSender<$crate::AgentEvent>,
+                cancel: &'a ::tokio_util::sync::CancellationToken,
+            ) -> ::std::pin::Pin<
+                Box<dyn ::std::future::Future<Output = $crate::AgentOutcome> + Send + 'a>,
+            > {
+                Box::pin(async move {
+                    $crate::agent::finish(events, self.turn(request, events, cancel).await)
+                })
+            }
+        }
+    };
+}
+pub(crate) use agent_from_turns;

@@ -1,17 +1,15 @@
 //! The `command` backend: runs a program in the worktree with the prompt on stdin and in a file.
 
-use std::future::Future;
 use std::path::Path;
-use std::pin::Pin;
 use std::time::Duration;
 
 use agentry_core::config::AgentConfig;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-use crate::agent::{emit, finish};
+use crate::agent::emit;
 use crate::child::{AgentEnv, Limits, event_of};
-use crate::{Agent, AgentError, AgentEvent, AgentFailure, AgentOutcome, AgentRequest};
+use crate::{AgentError, AgentEvent, AgentFailure, AgentOutcome, AgentRequest};
 
 /// An agent that is a program: argv from the config, run once per turn.
 #[derive(Clone, Debug)]
@@ -74,20 +72,7 @@ impl CommandAgent {
     }
 }
 
-impl Agent for CommandAgent {
-    fn kind(&self) -> &'static str {
-        "command"
-    }
-
-    fn run<'a>(
-        &'a self,
-        request: &'a AgentRequest,
-        events: &'a UnboundedSender<AgentEvent>,
-        cancel: &'a CancellationToken,
-    ) -> Pin<Box<dyn Future<Output = AgentOutcome> + Send + 'a>> {
-        Box::pin(async move { finish(events, self.turn(request, events, cancel).await) })
-    }
-}
+crate::agent::agent_from_turns!(CommandAgent, "command");
 
 fn write_prompt(path: &Path, prompt: &str) -> std::io::Result<()> {
     if let Some(parent) = path.parent() {

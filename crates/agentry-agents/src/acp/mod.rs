@@ -8,8 +8,6 @@ mod process;
 mod rpc;
 mod updates;
 
-use std::future::Future;
-use std::pin::Pin;
 use std::process::ExitStatus;
 
 use agentry_core::config::AgentConfig;
@@ -17,10 +15,10 @@ use serde_json::json;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-use crate::agent::{emit, finish};
+use crate::agent::emit;
 use crate::child::{AgentEnv, Limits};
 use crate::words::says_rate_limited;
-use crate::{Agent, AgentError, AgentEvent, AgentFailure, AgentOutcome, AgentRequest};
+use crate::{AgentError, AgentEvent, AgentFailure, AgentOutcome, AgentRequest};
 use connection::{Connection, Stop};
 
 /// The ACP version this client speaks.
@@ -161,17 +159,4 @@ fn closed(status: Option<ExitStatus>, stderr: &str) -> AgentFailure {
     }
 }
 
-impl Agent for AcpAgent {
-    fn kind(&self) -> &'static str {
-        "acp"
-    }
-
-    fn run<'a>(
-        &'a self,
-        request: &'a AgentRequest,
-        events: &'a UnboundedSender<AgentEvent>,
-        cancel: &'a CancellationToken,
-    ) -> Pin<Box<dyn Future<Output = AgentOutcome> + Send + 'a>> {
-        Box::pin(async move { finish(events, self.turn(request, events, cancel).await) })
-    }
-}
+crate::agent::agent_from_turns!(AcpAgent, "acp");

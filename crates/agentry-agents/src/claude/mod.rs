@@ -3,18 +3,14 @@
 
 mod stream;
 
-use std::future::Future;
-use std::pin::Pin;
-
 use agentry_core::config::AgentConfig;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-use crate::agent::finish;
 use crate::child::{AgentEnv, Limits};
 use crate::json_lines;
 use crate::words::says_rate_limited;
-use crate::{Agent, AgentError, AgentEvent, AgentFailure, AgentOutcome, AgentRequest};
+use crate::{AgentError, AgentEvent, AgentFailure, AgentOutcome, AgentRequest};
 pub use stream::ClaudeStream;
 
 /// The worktree is the sandbox: Claude Code may edit there without asking.
@@ -103,20 +99,7 @@ fn rate_limited(message: &str) -> AgentFailure {
     }
 }
 
-impl Agent for ClaudeAgent {
-    fn kind(&self) -> &'static str {
-        "claude"
-    }
-
-    fn run<'a>(
-        &'a self,
-        request: &'a AgentRequest,
-        events: &'a UnboundedSender<AgentEvent>,
-        cancel: &'a CancellationToken,
-    ) -> Pin<Box<dyn Future<Output = AgentOutcome> + Send + 'a>> {
-        Box::pin(async move { finish(events, self.turn(request, events, cancel).await) })
-    }
-}
+crate::agent::agent_from_turns!(ClaudeAgent, "claude");
 
 #[cfg(test)]
 mod tests {

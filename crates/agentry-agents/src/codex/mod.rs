@@ -4,18 +4,14 @@
 
 mod stream;
 
-use std::future::Future;
-use std::pin::Pin;
-
 use agentry_core::config::AgentConfig;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-use crate::agent::finish;
 use crate::child::{AgentEnv, Limits};
 use crate::json_lines;
 use crate::words::says_rate_limited;
-use crate::{Agent, AgentError, AgentEvent, AgentFailure, AgentOutcome, AgentRequest};
+use crate::{AgentError, AgentEvent, AgentFailure, AgentOutcome, AgentRequest};
 use stream::CodexStream;
 
 /// The id of the model provider a `base_url` configures, in codex's `model_providers`.
@@ -131,20 +127,7 @@ fn rate_limit(message: &str) -> Option<AgentFailure> {
     })
 }
 
-impl Agent for CodexAgent {
-    fn kind(&self) -> &'static str {
-        "codex"
-    }
-
-    fn run<'a>(
-        &'a self,
-        request: &'a AgentRequest,
-        events: &'a UnboundedSender<AgentEvent>,
-        cancel: &'a CancellationToken,
-    ) -> Pin<Box<dyn Future<Output = AgentOutcome> + Send + 'a>> {
-        Box::pin(async move { finish(events, self.turn(request, events, cancel).await) })
-    }
-}
+crate::agent::agent_from_turns!(CodexAgent, "codex");
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,6 @@ mod lines;
 mod refusal;
 
 use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
 
 use agentry_core::config::AgentConfig;
@@ -16,8 +15,8 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
-use crate::agent::{emit, finish};
-use crate::{Agent, AgentError, AgentEvent, AgentFailure, AgentOutcome, AgentRequest};
+use crate::agent::emit;
+use crate::{AgentError, AgentEvent, AgentFailure, AgentOutcome, AgentRequest};
 use answer::Answer;
 
 #[derive(Clone, Debug)]
@@ -120,20 +119,7 @@ impl OpenAiAgent {
     }
 }
 
-impl Agent for OpenAiAgent {
-    fn kind(&self) -> &'static str {
-        "openai"
-    }
-
-    fn run<'a>(
-        &'a self,
-        request: &'a AgentRequest,
-        events: &'a UnboundedSender<AgentEvent>,
-        cancel: &'a CancellationToken,
-    ) -> Pin<Box<dyn Future<Output = AgentOutcome> + Send + 'a>> {
-        Box::pin(async move { finish(events, self.turn(request, events, cancel).await) })
-    }
-}
+crate::agent::agent_from_turns!(OpenAiAgent, "openai");
 
 #[cfg(test)]
 mod tests {

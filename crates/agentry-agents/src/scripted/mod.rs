@@ -4,9 +4,7 @@ mod play;
 mod script;
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::path::Path;
-use std::pin::Pin;
 use std::sync::{Mutex, PoisonError};
 
 use agentry_core::IssueId;
@@ -15,9 +13,9 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::agent::{emit, finish};
+use crate::agent::emit;
 use crate::child::{AgentEnv, Limits};
-use crate::{Agent, AgentError, AgentEvent, AgentFailure, AgentOutcome, AgentRequest};
+use crate::{AgentError, AgentEvent, AgentFailure, AgentOutcome, AgentRequest};
 use play::Player;
 use script::{Script, Step};
 
@@ -101,17 +99,4 @@ impl ScriptedAgent {
     }
 }
 
-impl Agent for ScriptedAgent {
-    fn kind(&self) -> &'static str {
-        "scripted"
-    }
-
-    fn run<'a>(
-        &'a self,
-        request: &'a AgentRequest,
-        events: &'a UnboundedSender<AgentEvent>,
-        cancel: &'a CancellationToken,
-    ) -> Pin<Box<dyn Future<Output = AgentOutcome> + Send + 'a>> {
-        Box::pin(async move { finish(events, self.turn(request, events, cancel).await) })
-    }
-}
+crate::agent::agent_from_turns!(ScriptedAgent, "scripted");
