@@ -58,6 +58,15 @@ pub enum Command {
         #[arg(long)]
         once: bool,
     },
+    /// Serve the HTTP API and metrics, and run the dispatcher beside them, until stopped.
+    Serve {
+        /// Where to listen (port 0 picks a free port).
+        #[arg(long, default_value = "127.0.0.1:7878")]
+        bind: std::net::SocketAddr,
+        /// Serve only: run no sessions.
+        #[arg(long)]
+        no_dispatch: bool,
+    },
     /// Build a demo project in a new git repository and run agentry's whole loop on it.
     Demo {
         /// Where to create the demo repository (a new temporary folder if not given).

@@ -73,12 +73,12 @@ mod tests {
     }
 
     fn chosen(tool_call: Value) -> Value {
-        answer(&tool_call, &options(), Path::new("/work/tree"))["outcome"].clone()
+        answer(&tool_call, &options(), Path::new("/srv/tree"))["outcome"].clone()
     }
 
     #[test]
     fn paths_inside_the_worktree_are_allowed() {
-        let call = json!({"locations": [{"path": "/work/tree/a.txt"}], "rawInput": {"file_path": "src/b.rs"}});
+        let call = json!({"locations": [{"path": "/srv/tree/a.txt"}], "rawInput": {"file_path": "src/b.rs"}});
         assert_eq!(chosen(call)["optionId"], "allow");
         assert_eq!(
             chosen(json!({"rawInput": {"command": "ls"}}))["optionId"],
@@ -88,11 +88,11 @@ mod tests {
 
     #[test]
     fn any_path_outside_the_worktree_is_refused() {
-        let outside = json!({"locations": [{"path": "/work/tree/a"}, {"path": "/etc/passwd"}]});
+        let outside = json!({"locations": [{"path": "/srv/tree/a"}, {"path": "/etc/passwd"}]});
         assert_eq!(chosen(outside)["optionId"], "reject");
-        let escaping = json!({"rawInput": {"file_path": "/work/tree/../other/x"}});
+        let escaping = json!({"rawInput": {"file_path": "/srv/tree/../other/x"}});
         assert_eq!(chosen(escaping)["optionId"], "reject");
-        let sibling = json!({"rawInput": {"path": "/work/tree2/x"}});
+        let sibling = json!({"rawInput": {"path": "/srv/tree2/x"}});
         assert_eq!(chosen(sibling)["optionId"], "reject");
     }
 
@@ -100,7 +100,7 @@ mod tests {
     fn a_refusal_without_a_reject_option_cancels() {
         let call = json!({"rawInput": {"file_path": "/etc/x"}});
         let only_allow = json!([{"optionId": "allow", "kind": "allow_once"}]);
-        let answered = answer(&call, &only_allow, Path::new("/work/tree"));
+        let answered = answer(&call, &only_allow, Path::new("/srv/tree"));
         assert_eq!(answered, json!({"outcome": {"outcome": "cancelled"}}));
     }
 }

@@ -181,7 +181,7 @@ fn env_value(setting: &Setting, text: &str, name: &str) -> Result<Value, ConfigE
             "false" => Ok(Value::Boolean(false)),
             _ => Err(bad()),
         },
-        Allowed::Choice(_) | Allowed::NonEmptyText | Allowed::AgentName => {
+        Allowed::Choice(_) | Allowed::NonEmptyText | Allowed::AgentName | Allowed::Text => {
             Ok(Value::String(text.to_string()))
         }
     }
@@ -195,7 +195,7 @@ fn check_value(setting: &Setting, value: &Value, origin: Origin) -> Result<(), C
         (Allowed::Dollars, Value::Integer(n)) => *n >= 0,
         (Allowed::Bool, Value::Boolean(_)) => true,
         (Allowed::NonEmptyText, Value::String(s)) => !s.trim().is_empty(),
-        (Allowed::AgentName, Value::String(_)) => true,
+        (Allowed::AgentName | Allowed::Text, Value::String(_)) => true,
         _ => false,
     };
     if ok {

@@ -25,6 +25,7 @@ pub struct Config {
     pub session: SessionConfig,
     pub roles: RolesConfig,
     pub budgets: BudgetsConfig,
+    pub server: ServerConfig,
     pub agents: BTreeMap<String, AgentConfig>,
 }
 
@@ -34,6 +35,13 @@ pub struct Config {
 pub struct BudgetsConfig {
     pub per_session_usd: f64,
     pub per_day_usd: f64,
+}
+
+/// `agentry serve`: the bearer token that mutating and diagnostic endpoints require.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    pub service_token: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,6 +154,8 @@ pub enum Allowed {
     AgentName,
     /// An amount of US dollars, 0 or more.
     Dollars,
+    /// Any string; empty for none.
+    Text,
 }
 
 /// Every setting, in the order config.toml lists them.
@@ -273,6 +283,12 @@ pub const SETTINGS: &[Setting] = &[
         doc: "Once agents have cost this much since midnight UTC, no new session starts; 0: no limit.",
         allowed: Allowed::Dollars,
     },
+    Setting {
+        section: "server",
+        key: "service_token",
+        doc: "The bearer token `agentry serve` requires for changes and diagnostics; empty: none (loopback only).",
+        allowed: Allowed::Text,
+    },
 ];
 
 /// The section of `[agents.NAME]` tables, which has no fixed keys of its own.
@@ -295,6 +311,7 @@ impl Allowed {
             Allowed::Bool => "true or false".into(),
             Allowed::NonEmptyText => "a non-empty string".into(),
             Allowed::AgentName => "the name of an [agents.NAME] table, or \"\"".into(),
+            Allowed::Text => "a string (\"\" for none)".into(),
         }
     }
 }

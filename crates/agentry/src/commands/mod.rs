@@ -16,6 +16,7 @@ mod issue_update;
 mod ready;
 mod run;
 mod runs;
+mod serve;
 
 use std::path::PathBuf;
 
@@ -44,6 +45,9 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Runs { issue, json } => runs::run(&Project::find(&dir)?, issue.as_ref(), json),
         Command::MergeWatch { once } => run::merge_watch(&Project::find(&dir)?, once),
+        Command::Serve { bind, no_dispatch } => {
+            serve::run(&Project::find(&dir)?, bind, no_dispatch)
+        }
         Command::Demo { dir: target } => demo::run(target),
         Command::Doctor { json } => doctor::run(&dir, json),
         Command::Issue(command) => run_issue(&Project::find(&dir)?, *command),
