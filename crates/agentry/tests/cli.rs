@@ -1052,3 +1052,14 @@ fn doctor_names_what_to_fix_and_exits_1_until_it_is_fixed() {
         "{text}"
     );
 }
+
+#[test]
+fn config_show_never_prints_the_service_token() {
+    let repo = Repo::initialized();
+    let env = [("SERVER__SERVICE_TOKEN", "s3cret-token")];
+    let shown = repo.run_env(&["config", "show", "--json"], &env);
+    let config: Value = serde_json::from_str(&stdout(&shown)).unwrap();
+    assert_eq!(config["server"]["service_token"], "(set, hidden)");
+    let text = stdout(&repo.run_env(&["config", "show"], &env));
+    assert!(!text.contains("s3cret-token"), "{text}");
+}
