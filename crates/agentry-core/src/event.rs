@@ -38,6 +38,8 @@ pub enum EventType {
     OverflowParentClosedByFix,
     /// The dispatcher holds an issue back while a session with an overlapping scope runs.
     ScopeWait,
+    /// A person was assigned to review the issue.
+    ReviewAssigned,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -45,7 +47,7 @@ pub enum EventType {
 pub struct EventTypeError(pub String);
 
 impl EventType {
-    pub const ALL: [EventType; 24] = [
+    pub const ALL: [EventType; 25] = [
         EventType::IssueCreated,
         EventType::IssueImported,
         EventType::IssueUpdated,
@@ -70,6 +72,7 @@ impl EventType {
         EventType::MergeCloseRejected,
         EventType::OverflowParentClosedByFix,
         EventType::ScopeWait,
+        EventType::ReviewAssigned,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -98,6 +101,7 @@ impl EventType {
             EventType::MergeCloseRejected => "MERGE_CLOSE_REJECTED",
             EventType::OverflowParentClosedByFix => "OVERFLOW_PARENT_CLOSED_BY_FIX",
             EventType::ScopeWait => "SCOPE_WAIT",
+            EventType::ReviewAssigned => "REVIEW_ASSIGNED",
         }
     }
 }

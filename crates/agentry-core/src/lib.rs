@@ -7,6 +7,8 @@
 
 pub mod config;
 pub mod event;
+pub mod flags;
+pub mod health;
 pub mod id;
 pub mod import;
 pub mod issue;

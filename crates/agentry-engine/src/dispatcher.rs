@@ -18,7 +18,7 @@ use crate::driver::{SessionReport, Stops, run_session};
 use crate::identity::session_id;
 use crate::summary::outcome_name;
 use crate::wake::WakeListener;
-use crate::{Engine, RunSummary, merge_watch, recovery};
+use crate::{Engine, RunSummary, heartbeat, merge_watch, recovery};
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RunOptions {
@@ -67,6 +67,7 @@ pub async fn run(
         stop,
         summary: RunSummary::default(),
     };
+    heartbeat::beat(&engine, true);
     let wake = WakeListener::bind(&engine.scratch);
     let mut lease_tick = tokio::time::interval(engine.settings.lease_tick());
     lease_tick.tick().await;
@@ -85,6 +86,7 @@ pub async fn run(
         }
     }
     pool.wind_down().await;
+    heartbeat::beat(&engine, false);
     pool.summary.issues = issue_counts(&engine)?;
     Ok(pool.summary)
 }
@@ -211,6 +213,7 @@ impl Pool {
                 if let Some(until) = rate_limited_until {
                     tracing::warn!(operation = "dispatch", issue_id = %id, "an agent is rate limited: no claims until {until}");
                     self.paused_until = self.paused_until.max(Some(until));
+                    heartbeat::note_rate_limit(&self.engine, &id, until);
                 }
                 tracing::info!(operation = "session", issue_id = %id, outcome = outcome_name(&outcome), "session ended");
                 self.active.remove(&id);
@@ -256,6 +259,7 @@ impl Pool {
     }
 
     async fn housekeeping(&mut self) {
+        heartbeat::beat(&self.engine, true);
         match recovery::recover(&self.engine).await {
             Ok(lines) => lines
                 .iter()

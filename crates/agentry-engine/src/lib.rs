@@ -7,13 +7,16 @@
 
 mod dispatcher;
 mod driver;
+mod heartbeat;
 pub mod dry_run;
 mod identity;
 mod merge_watch;
+pub mod probe;
 pub mod prompts;
 mod recovery;
 mod roles;
 mod settings;
+pub mod status;
 mod summary;
 mod turn;
 pub mod wake;

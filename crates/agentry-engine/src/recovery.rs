@@ -31,8 +31,38 @@ pub async fn recover(engine: &Engine) -> Result<Vec<String>, StoreError> {
             done.push(format!("{}: {reason}; back in the queue", claim.issue_id));
         }
     }
+    done.extend(unclaimed_in_progress(engine, now)?);
     done.extend(stop_leftover_agents(engine).await);
     mark_orphaned_runs(engine, now)?;
+    Ok(done)
+}
+
+/// An issue left `in_progress` with no claim (its session's end was never written) goes
+/// back to the queue with a `SESSION_ERROR` that says so.
+fn unclaimed_in_progress(engine: &Engine, now: Timestamp) -> Result<Vec<String>, StoreError> {
+    let claimed: HashSet<_> = engine
+        .store
+        .claims()?
+        .into_iter()
+        .map(|claim| claim.issue_id)
+        .collect();
+    let filter = agentry_store::IssueFilter {
+        status: Some(Status::InProgress),
+        label: None,
+    };
+    let reason = "in_progress without a session holding it";
+    let mut done = Vec::new();
+    for issue in engine.store.list_issues(&filter)? {
+        if claimed.contains(&issue.id) {
+            continue;
+        }
+        let data = serde_json::json!({ "failed_items": [reason], "reason": reason });
+        engine
+            .store
+            .append_event(&issue.id, EventType::SessionError, &data, now)?;
+        engine.store.set_status(&issue.id, Status::Open, reason, now)?;
+        done.push(format!("{}: {reason}; back in the queue", issue.id));
+    }
     Ok(done)
 }
 

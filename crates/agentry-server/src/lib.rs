@@ -1,24 +1,32 @@
 //! agentry's HTTP service: the JSON API over issues ("tasks"), queue diagnostics and
 //! Prometheus metrics, all read from and written through the [`Store`].
 //!
-//! It may use the core and store crates; it must not depend on the engine or the CLI (the
-//! binary runs the dispatcher beside it and passes in how to wake it).
+//! It may use the core, store and engine crates (the engine gathers the status and probes the
+//! agents); it must not depend on the CLI. The binary runs the dispatcher beside it and passes
+//! in how to wake it.
 
 mod auth;
 mod body;
 mod diagnostics;
 mod error;
+mod flags;
 mod health;
 mod metrics;
+mod reviews;
+mod status;
 mod task;
 mod tasks;
+mod tools;
 
+use std::path::PathBuf;
 use std::sync::Arc;
+
+use agentry_core::config::Config;
 
 use agentry_store::Store;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::routing::{get, post, put};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -35,6 +43,11 @@ pub struct AppState {
     pub token: Option<String>,
     /// Called after a change to an issue, so that a dispatcher looks at the queue at once.
     pub on_change: Arc<dyn Fn() + Send + Sync>,
+    /// The effective config: flags fall back to it, the status reads the budgets from it.
+    pub config: Arc<Config>,
+    /// The repository, where agents' relative scripts live.
+    pub root: PathBuf,
+    pub probes: Arc<tools::ProbeCache>,
 }
 
 impl AppState {
@@ -66,6 +79,12 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/diagnostics/task_queue",
             get(diagnostics::task_queue),
         )
+        .route("/api/v1/status", get(status::status))
+        .route("/api/v1/flags", get(flags::list))
+        .route("/api/v1/flags/{name}", put(flags::set))
+        .route("/api/v1/reviews", get(reviews::list))
+        .route("/api/v1/reviews/assign", post(reviews::assign))
+        .route("/api/v1/tools/diagnostics", get(tools::diagnostics))
         .route("/metrics", get(metrics::metrics))
         .fallback(|| async { ApiError::not_found("no such path") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
@@ -74,6 +93,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves until `stop` fires, then lets requests in flight finish.
+pub use tools::ProbeCache;
+
 pub async fn serve(
     listener: TcpListener,
     state: AppState,

@@ -3,6 +3,7 @@
 //! its case.
 
 mod cases;
+mod operator;
 mod ready_property;
 mod sessions;
 
@@ -100,6 +101,18 @@ const CASES: &[Case] = &[
     (
         "the_next_ready_time_is_the_earliest_future_one",
         sessions::the_next_ready_time_is_the_earliest_future_one,
+    ),
+    (
+        "state_objects_are_replaced_and_listed_by_prefix",
+        operator::state_objects_are_replaced_and_listed_by_prefix,
+    ),
+    (
+        "reviews_are_assigned_to_issues_that_wait_on_a_person",
+        operator::reviews_are_assigned_to_issues_that_wait_on_a_person,
+    ),
+    (
+        "recent_events_are_the_newest_since_a_time",
+        operator::recent_events_are_the_newest_since_a_time,
     ),
 ];
 

@@ -1,6 +1,6 @@
 use agentry_core::import::ImportError;
 use agentry_core::issue::IssueInputError;
-use agentry_core::{IssueId, TransitionError};
+use agentry_core::{IssueId, Status, TransitionError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -28,6 +28,11 @@ pub enum StoreError {
     },
     #[error("the claim on {0} was taken back (its lease expired); this session may not write")]
     StaleClaim(IssueId),
+    /// An issue that does not wait on a person cannot be given a reviewer.
+    #[error("{id} is {status}: only a needs_review or blocked issue takes a reviewer")]
+    NotReviewable { id: IssueId, status: Status },
+    #[error("{0}")]
+    Invalid(String),
     #[error("store error: {0}")]
     Backend(String),
 }

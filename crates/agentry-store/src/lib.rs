@@ -6,6 +6,7 @@
 //! depend on the engine, the agents or the CLI.
 
 mod error;
+pub mod operator;
 pub mod session;
 mod sqlite;
 mod store;

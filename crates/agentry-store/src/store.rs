@@ -5,6 +5,7 @@ use agentry_core::{
 use serde_json::Value;
 
 use crate::StoreError;
+use crate::operator::{ReviewAssignment, StateEntry};
 use crate::session::{
     AgentRun, AgentRunEnd, Claim, ClaimHolder, LiveAgentRun, MergeResult, NewAgentRun, SessionEnd,
     SessionRecord,
@@ -149,6 +150,9 @@ pub trait Store: Send + Sync {
         limit: usize,
     ) -> Result<Vec<Event>, StoreError>;
 
+    /// Events written at or after `since`, of all issues, newest first, at most `limit`.
+    fn recent_events(&self, since: Timestamp, limit: usize) -> Result<Vec<Event>, StoreError>;
+
     /// The earliest `ready_at` after `now` among open issues: when the queue may next grow.
     fn next_ready_at(&self, now: Timestamp) -> Result<Option<Timestamp>, StoreError>;
 
@@ -162,4 +166,25 @@ pub trait Store: Send + Sync {
         evidence: &Value,
         now: Timestamp,
     ) -> Result<MergeResult, StoreError>;
+
+    /// A named state object, if one was written.
+    fn state(&self, key: &str) -> Result<Option<StateEntry>, StoreError>;
+
+    /// Every state object whose key starts with `prefix`, in key order.
+    fn states(&self, prefix: &str) -> Result<Vec<StateEntry>, StoreError>;
+
+    /// Writes a named state object, replacing the one before.
+    fn put_state(&self, key: &str, value: &Value, now: Timestamp) -> Result<(), StoreError>;
+
+    /// Assigns a person to review an issue that waits on one (`needs_review`, or `blocked` as
+    /// an escalation), replacing an earlier assignment; appends `REVIEW_ASSIGNED`.
+    fn assign_review(
+        &self,
+        id: &IssueId,
+        reviewer: &str,
+        now: Timestamp,
+    ) -> Result<ReviewAssignment, StoreError>;
+
+    /// Every review assignment, newest first.
+    fn review_assignments(&self) -> Result<Vec<ReviewAssignment>, StoreError>;
 }

@@ -66,6 +66,35 @@ pub enum Command {
         /// Serve only: run no sessions.
         #[arg(long)]
         no_dispatch: bool,
+        /// Dispatch even while a recommended action says to investigate.
+        #[arg(long)]
+        force: bool,
+    },
+    /// The status snapshot: queue, sessions, flags, recent errors and recommended actions.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Runtime switches, kept in the store: list, enable or disable them.
+    #[command(subcommand)]
+    Flags(FlagsCommand),
+    /// People assigned to review issues that wait on one.
+    #[command(subcommand)]
+    Reviews(ReviewsCommand),
+    /// Put back what a crashed orchestrator left: stale claims and unheld in_progress issues.
+    Recover {
+        /// Recover even while an orchestrator's heartbeat is fresh.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Write a consistent copy of the store to PATH (safe while agentry runs).
+    Backup { path: PathBuf },
+    /// Replace the store with the copy at PATH.
+    Restore {
+        path: PathBuf,
+        /// Restore even while an orchestrator's heartbeat is fresh.
+        #[arg(long)]
+        force: bool,
     },
     /// Build a demo project in a new git repository and run agentry's whole loop on it.
     Demo {
@@ -102,6 +131,7 @@ impl Command {
                 | Command::Events { .. }
                 | Command::Runs { .. }
                 | Command::Config(_)
+                | Command::Status { .. }
         )
     }
 }
@@ -134,6 +164,35 @@ pub struct RunArgs {
     /// scripted agents.
     #[arg(long)]
     pub dry_run: bool,
+    /// Dispatch even while a recommended action says to investigate.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Subcommand)]
+pub enum FlagsCommand {
+    /// Every flag, its value and where the value came from.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    Enable {
+        name: agentry_core::flags::Flag,
+    },
+    Disable {
+        name: agentry_core::flags::Flag,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ReviewsCommand {
+    /// Every assignment, newest first.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Assign a person to review a needs_review or blocked issue.
+    Assign { id: IssueId, reviewer: String },
 }
 
 #[derive(Subcommand)]

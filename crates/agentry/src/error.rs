@@ -1,5 +1,5 @@
 //! How failures reach the user: one line, and exit 2 for bad usage, input or config, 1 for a
-//! failed run.
+//! failed run, 3 when the run guard refuses to dispatch.
 
 use agentry_core::config::ConfigError;
 use agentry_core::import::ImportError;
@@ -15,6 +15,9 @@ pub fn usage(message: impl Into<String>) -> anyhow::Error {
 }
 
 pub fn exit_code(err: &anyhow::Error) -> u8 {
+    if err.is::<crate::commands::GuardRefusal>() {
+        return 3;
+    }
     let refused = err.chain().any(|cause| {
         cause.is::<UsageError>()
             || cause.is::<ConfigError>()

@@ -42,6 +42,16 @@ pub enum Origin {
     Env(String),
 }
 
+impl Origin {
+    /// Where a setting came from, in a word or two: `config.toml` or `env NAME`.
+    pub fn source(&self) -> String {
+        match self {
+            Origin::File => "config.toml".into(),
+            Origin::Env(name) => format!("env {name}"),
+        }
+    }
+}
+
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -74,10 +84,13 @@ pub fn load(
         origins.retain(|(s, _, _)| !std::ptr::eq(*s, setting));
         origins.push((setting, Origin::Env(name), value));
     }
+    let mut given = std::collections::BTreeMap::new();
     for (setting, origin, value) in origins {
+        let name = format!("{}.{}", setting.section, setting.key);
+        given.insert(name, origin.source());
         check_value(setting, &value, origin)?;
     }
-    let config: Config = serde_path_to_error::deserialize(Value::Table(table)).map_err(|e| {
+    let mut config: Config = serde_path_to_error::deserialize(Value::Table(table)).map_err(|e| {
         ConfigError::Invalid(format!(
             "{}: {}",
             e.path(),
@@ -85,6 +98,7 @@ pub fn load(
         ))
     })?;
     agents::check(&config.agents, &config.roles).map_err(ConfigError::Invalid)?;
+    config.origins = given;
     Ok(config)
 }
 

@@ -22,11 +22,16 @@ pub struct Config {
     pub store: StoreConfig,
     pub scheduling: SchedulingConfig,
     pub planning: PlanningConfig,
+    pub lean: LeanConfig,
     pub session: SessionConfig,
     pub roles: RolesConfig,
     pub budgets: BudgetsConfig,
     pub server: ServerConfig,
     pub agents: BTreeMap<String, AgentConfig>,
+    /// Where each setting given was set (`section.key` → "config.toml" or "env NAME"); the
+    /// ones not listed have their defaults.
+    #[serde(skip)]
+    pub origins: BTreeMap<String, String>,
 }
 
 /// Spending limits in USD, from what agents report; 0 means no limit.
@@ -82,6 +87,14 @@ pub enum SchedulingBackend {
 #[serde(default, deny_unknown_fields)]
 pub struct PlanningConfig {
     pub enabled: bool,
+}
+
+/// The model fallbacks of the agent-output parser; both off until an operator turns them on.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LeanConfig {
+    pub plan_rewrite: bool,
+    pub field_fallback: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -212,6 +225,18 @@ pub const SETTINGS: &[Setting] = &[
         section: "planning",
         key: "enabled",
         doc: "Use the planner; false swaps in a pass-through planner (one issue, as written).",
+        allowed: Allowed::Bool,
+    },
+    Setting {
+        section: "lean",
+        key: "plan_rewrite",
+        doc: "Let a model rewrite the extraction plan when the parse heuristics are unsure.",
+        allowed: Allowed::Bool,
+    },
+    Setting {
+        section: "lean",
+        key: "field_fallback",
+        doc: "Let a model fill the required fields the parse heuristics could not find.",
         allowed: Allowed::Bool,
     },
     Setting {

@@ -1,9 +1,11 @@
 //! The SQLite backend: one database file, WAL journal, one connection behind a mutex.
 
+mod backup;
 mod claims;
 mod import;
 mod merge;
 mod migrations;
+mod operator;
 mod rows;
 mod runs;
 mod writes;
@@ -23,6 +25,7 @@ use crate::session::{
     AgentRun, AgentRunEnd, Claim, ClaimHolder, LiveAgentRun, MergeResult, NewAgentRun, SessionEnd,
     SessionRecord,
 };
+use crate::operator::{ReviewAssignment, StateEntry};
 use crate::{IssueFilter, Store, StoreError};
 use rows::{AsText, ISSUE_COLUMNS};
 
@@ -335,6 +338,19 @@ impl Store for SqliteStore {
         Ok(events)
     }
 
+    fn recent_events(&self, since: Timestamp, limit: usize) -> Result<Vec<Event>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, issue_id, session_id, event_type, data, created_at FROM events
+             WHERE created_at >= ?1 ORDER BY id DESC LIMIT ?2",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let events = stmt
+            .query_map(params![AsText(since), limit], rows::event)?
+            .collect::<Result<_, _>>()?;
+        Ok(events)
+    }
+
     fn next_ready_at(&self, now: Timestamp) -> Result<Option<Timestamp>, StoreError> {
         let next: Option<AsText<Timestamp>> = self
             .conn()
@@ -353,5 +369,30 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> Result<MergeResult, StoreError> {
         self.write(|tx| merge::record(tx, id, replay_key, evidence, now))
+    }
+
+    fn state(&self, key: &str) -> Result<Option<StateEntry>, StoreError> {
+        operator::state(&self.conn(), key)
+    }
+
+    fn states(&self, prefix: &str) -> Result<Vec<StateEntry>, StoreError> {
+        operator::states(&self.conn(), prefix)
+    }
+
+    fn put_state(&self, key: &str, value: &Value, now: Timestamp) -> Result<(), StoreError> {
+        operator::put_state(&self.conn(), key, value, now)
+    }
+
+    fn assign_review(
+        &self,
+        id: &IssueId,
+        reviewer: &str,
+        now: Timestamp,
+    ) -> Result<ReviewAssignment, StoreError> {
+        self.write(|tx| operator::assign_review(tx, id, reviewer, now))
+    }
+
+    fn review_assignments(&self) -> Result<Vec<ReviewAssignment>, StoreError> {
+        operator::review_assignments(&self.conn())
     }
 }

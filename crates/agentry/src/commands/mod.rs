@@ -1,11 +1,14 @@
 //! One module per subcommand; each takes parsed arguments and prints its result.
 
+mod backup;
 mod bench;
 mod config;
 mod demo;
 mod doctor;
 mod engine;
 mod events;
+mod flags;
+mod guard;
 mod init;
 mod issue_add;
 mod issue_import;
@@ -14,9 +17,14 @@ mod issue_show;
 mod issue_status;
 mod issue_update;
 mod ready;
+mod recover;
+mod reviews;
 mod run;
 mod runs;
 mod serve;
+mod status;
+
+pub use guard::GuardRefusal;
 
 use std::path::PathBuf;
 
@@ -45,9 +53,17 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Runs { issue, json } => runs::run(&Project::find(&dir)?, issue.as_ref(), json),
         Command::MergeWatch { once } => run::merge_watch(&Project::find(&dir)?, once),
-        Command::Serve { bind, no_dispatch } => {
-            serve::run(&Project::find(&dir)?, bind, no_dispatch)
-        }
+        Command::Serve {
+            bind,
+            no_dispatch,
+            force,
+        } => serve::run(&Project::find(&dir)?, bind, no_dispatch, force),
+        Command::Status { json } => status::run(&Project::find(&dir)?, json),
+        Command::Flags(command) => flags::run(&Project::find(&dir)?, command),
+        Command::Reviews(command) => reviews::run(&Project::find(&dir)?, command),
+        Command::Recover { force } => recover::run(&Project::find(&dir)?, force),
+        Command::Backup { path } => backup::backup(&Project::find(&dir)?, &path),
+        Command::Restore { path, force } => backup::restore(&Project::find(&dir)?, &path, force),
         Command::Demo { dir: target } => demo::run(target),
         Command::Doctor { json } => doctor::run(&dir, json),
         Command::Issue(command) => run_issue(&Project::find(&dir)?, *command),

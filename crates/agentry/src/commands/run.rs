@@ -16,6 +16,7 @@ const MERGE_POLL: Duration = Duration::from_secs(30);
 pub fn run(project: &Project, args: RunArgs) -> Result<()> {
     let engine = build(project, args.max_workers)?;
     let summary = runtime()?.block_on(async {
+        super::guard::check(project, &engine, args.force).await?;
         let stop = stop_on_signals()?;
         let options = RunOptions {
             until_idle: args.until_idle,

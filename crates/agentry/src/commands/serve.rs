@@ -14,7 +14,7 @@ use super::engine::{RUNTIME_DIR, build, runtime, stop_on_signals};
 use crate::error::usage;
 use crate::project::Project;
 
-pub fn run(project: &Project, bind: SocketAddr, no_dispatch: bool) -> Result<()> {
+pub fn run(project: &Project, bind: SocketAddr, no_dispatch: bool, force: bool) -> Result<()> {
     let token = project.config.server.service_token.clone();
     if token.is_empty() && !bind.ip().is_loopback() {
         return Err(usage(format!(
@@ -35,8 +35,14 @@ pub fn run(project: &Project, bind: SocketAddr, no_dispatch: bool) -> Result<()>
         store,
         token: (!token.is_empty()).then_some(token),
         on_change: Arc::new(move || agentry_engine::wake::wake_dispatchers(&runtime_dir)),
+        config: Arc::new(project.config.clone()),
+        root: project.root.clone(),
+        probes: Arc::default(),
     };
     runtime()?.block_on(async {
+        if let Some(engine) = &engine {
+            super::guard::check(project, engine, force).await?;
+        }
         let stop = stop_on_signals()?;
         let listener = tokio::net::TcpListener::bind(bind)
             .await
