@@ -107,7 +107,10 @@ mod tests {
         let file = "[planning]\nenabled = false\n";
         let config = load(file, []).unwrap();
         let from_file = Flag::PlanningEnabled.resolve(&config, None);
-        assert_eq!((from_file.enabled, from_file.source.as_str()), (false, "config.toml"));
+        assert_eq!(
+            (from_file.enabled, from_file.source.as_str()),
+            (false, "config.toml")
+        );
 
         let env = [("PLANNING__ENABLED".to_string(), "true".to_string())];
         let config = load(file, env).unwrap();
@@ -131,6 +134,12 @@ mod tests {
         for flag in Flag::ALL {
             assert_eq!(flag.name().parse::<Flag>(), Ok(flag));
         }
-        assert!("lean".parse::<Flag>().unwrap_err().to_string().contains("planning.enabled"));
+        assert!(
+            "lean"
+                .parse::<Flag>()
+                .unwrap_err()
+                .to_string()
+                .contains("planning.enabled")
+        );
     }
 }

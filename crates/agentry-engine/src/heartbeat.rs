@@ -23,7 +23,10 @@ pub fn beat(engine: &Engine, running: bool) {
     });
     let key = format!("{ORCHESTRATOR_PREFIX}{}", identity.orchestrator_id);
     if let Err(err) = engine.store.put_state(&key, &value, Timestamp::now()) {
-        tracing::warn!(operation = "heartbeat", "could not write the heartbeat: {err}");
+        tracing::warn!(
+            operation = "heartbeat",
+            "could not write the heartbeat: {err}"
+        );
     }
 }
 
@@ -35,7 +38,13 @@ pub fn note_rate_limit(engine: &Engine, issue: &IssueId, until: Timestamp) {
         Err(_) => None,
     };
     let value = json!({ "until": until, "agent": agent.unwrap_or_default(), "issue_id": issue });
-    if let Err(err) = engine.store.put_state(RATE_LIMIT_KEY, &value, Timestamp::now()) {
-        tracing::warn!(operation = "dispatch", "could not record the rate-limit pause: {err}");
+    if let Err(err) = engine
+        .store
+        .put_state(RATE_LIMIT_KEY, &value, Timestamp::now())
+    {
+        tracing::warn!(
+            operation = "dispatch",
+            "could not record the rate-limit pause: {err}"
+        );
     }
 }

@@ -7,8 +7,8 @@
 
 mod dispatcher;
 mod driver;
-mod heartbeat;
 pub mod dry_run;
+mod heartbeat;
 mod identity;
 mod merge_watch;
 pub mod probe;

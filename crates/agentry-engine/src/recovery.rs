@@ -60,7 +60,9 @@ fn unclaimed_in_progress(engine: &Engine, now: Timestamp) -> Result<Vec<String>,
         engine
             .store
             .append_event(&issue.id, EventType::SessionError, &data, now)?;
-        engine.store.set_status(&issue.id, Status::Open, reason, now)?;
+        engine
+            .store
+            .set_status(&issue.id, Status::Open, reason, now)?;
         done.push(format!("{}: {reason}; back in the queue", issue.id));
     }
     Ok(done)

@@ -7,8 +7,8 @@ use agentry_core::config::Config;
 use agentry_core::flags::{Flag, FlagValue};
 use agentry_core::health::{
     ActiveSession, AgentFailure, AgentPause, BudgetSpent, Conditions, LeanFeature,
-    OrchestratorStatus, QueueStatus, REPEATED_ERRORS, RecentError, RepeatedError,
-    SessionCounts, StaleLease, StatusSnapshot,
+    OrchestratorStatus, QueueStatus, REPEATED_ERRORS, RecentError, RepeatedError, SessionCounts,
+    StaleLease, StatusSnapshot,
 };
 use agentry_core::session::snapshot;
 use agentry_core::{Event, EventType, IssueId, Status, Timestamp};
@@ -189,7 +189,10 @@ fn repeated_errors(store: &dyn Store, window: &[Event]) -> Result<Vec<RepeatedEr
         if errors < REPEATED_ERRORS {
             continue;
         }
-        if matches!(store.issue(id)?.status, Status::Closed | Status::NeedsReview) {
+        if matches!(
+            store.issue(id)?.status,
+            Status::Closed | Status::NeedsReview
+        ) {
             continue;
         }
         found.push(RepeatedError {
@@ -205,7 +208,9 @@ fn repeated_errors(store: &dyn Store, window: &[Event]) -> Result<Vec<RepeatedEr
 /// A failed session's first failed item, or its reason.
 fn failure_reason(event: &Event) -> String {
     let items = event.data.get("failed_items").and_then(Value::as_array);
-    let first = items.and_then(|items| items.first()).and_then(Value::as_str);
+    let first = items
+        .and_then(|items| items.first())
+        .and_then(Value::as_str);
     let reason = event.data.get("reason").and_then(Value::as_str);
     first.or(reason).unwrap_or("no reason recorded").to_string()
 }
@@ -213,7 +218,12 @@ fn failure_reason(event: &Event) -> String {
 fn recent_errors(window: &[Event]) -> Vec<RecentError> {
     window
         .iter()
-        .filter(|e| matches!(e.event_type, EventType::SessionError | EventType::VerifyFailed))
+        .filter(|e| {
+            matches!(
+                e.event_type,
+                EventType::SessionError | EventType::VerifyFailed
+            )
+        })
         .take(RECENT_ERRORS)
         .map(|e| RecentError {
             issue_id: e.issue_id.clone(),

@@ -6,8 +6,8 @@ use agentry_store::Store;
 use agentry_store::operator::ReviewAssignment;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Authorized;

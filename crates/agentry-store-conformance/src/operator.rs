@@ -10,13 +10,17 @@ use crate::cases::t0;
 pub(crate) fn state_objects_are_replaced_and_listed_by_prefix(make: MakeStore) {
     let store = make();
     assert_eq!(store.state("flag:a").unwrap(), None);
-    store.put_state("flag:a", &json!({"enabled": false}), t0()).unwrap();
+    store
+        .put_state("flag:a", &json!({"enabled": false}), t0())
+        .unwrap();
     store
         .put_state("flag:a", &json!({"enabled": true}), t0().plus_secs(5))
         .unwrap();
     store.put_state("flag:b", &json!(1), t0()).unwrap();
     store.put_state("flag_c", &json!(2), t0()).unwrap();
-    store.put_state("orchestrator:x", &json!("up"), t0()).unwrap();
+    store
+        .put_state("orchestrator:x", &json!("up"), t0())
+        .unwrap();
 
     let a = store.state("flag:a").unwrap().unwrap();
     assert_eq!(a.value, json!({"enabled": true}));
@@ -66,7 +70,12 @@ pub(crate) fn recent_events_are_the_newest_since_a_time(make: MakeStore) {
     let later = t0().plus_secs(3600);
     let new = store.create_issue(NewIssue::new("new"), later).unwrap();
     store
-        .append_event(&new.id, EventType::ScopeWait, &json!({}), later.plus_secs(1))
+        .append_event(
+            &new.id,
+            EventType::ScopeWait,
+            &json!({}),
+            later.plus_secs(1),
+        )
         .unwrap();
     let recent = store.recent_events(later, 10).unwrap();
     let types: Vec<EventType> = recent.iter().map(|e| e.event_type).collect();

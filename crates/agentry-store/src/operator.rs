@@ -29,9 +29,7 @@ pub fn check_reviewer(reviewer: &str) -> Result<(), String> {
         return Err("reviewer: must not be empty".into());
     }
     if reviewer.chars().count() > MAX_REVIEWER_LEN {
-        return Err(format!(
-            "reviewer: at most {MAX_REVIEWER_LEN} characters"
-        ));
+        return Err(format!("reviewer: at most {MAX_REVIEWER_LEN} characters"));
     }
     if reviewer.chars().any(char::is_control) {
         return Err("reviewer: must be one line without control characters".into());

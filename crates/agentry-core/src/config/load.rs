@@ -90,13 +90,14 @@ pub fn load(
         given.insert(name, origin.source());
         check_value(setting, &value, origin)?;
     }
-    let mut config: Config = serde_path_to_error::deserialize(Value::Table(table)).map_err(|e| {
-        ConfigError::Invalid(format!(
-            "{}: {}",
-            e.path(),
-            first_line(&e.inner().to_string())
-        ))
-    })?;
+    let mut config: Config =
+        serde_path_to_error::deserialize(Value::Table(table)).map_err(|e| {
+            ConfigError::Invalid(format!(
+                "{}: {}",
+                e.path(),
+                first_line(&e.inner().to_string())
+            ))
+        })?;
     agents::check(&config.agents, &config.roles).map_err(ConfigError::Invalid)?;
     config.origins = given;
     Ok(config)

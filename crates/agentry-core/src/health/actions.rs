@@ -7,7 +7,8 @@ use super::{Conditions, OVERFLOW_BASELINE, OVERFLOW_MIN_SESSIONS};
 pub const INVESTIGATE: &str = "Investigate";
 
 /// The action when nothing else applies.
-pub const MONITOR_HEALTHY: &str = "Monitor telemetry to confirm queues stay healthy as traffic ramps.";
+pub const MONITOR_HEALTHY: &str =
+    "Monitor telemetry to confirm queues stay healthy as traffic ramps.";
 
 /// True when an action asks a person to investigate before agentry dispatches more work.
 pub fn needs_investigation(actions: &[String]) -> bool {
@@ -223,8 +224,15 @@ mod tests {
         assert_eq!(
             kinds,
             [
-                "Investigate", "Investigate", "Investigate", "Investigate", "Investigate",
-                "Enable", "Enable", "Monitor", "Monitor"
+                "Investigate",
+                "Investigate",
+                "Investigate",
+                "Investigate",
+                "Investigate",
+                "Enable",
+                "Enable",
+                "Monitor",
+                "Monitor"
             ]
         );
     }
@@ -244,6 +252,9 @@ mod tests {
         assert!(!needs_investigation(&recommended_actions(&with(0, 3))));
         assert!(!needs_investigation(&recommended_actions(&with(3, 1))));
         let actions = recommended_actions(&with(2, 2));
-        assert!(actions[0].contains("50% of the last 24 hours"), "{actions:?}");
+        assert!(
+            actions[0].contains("50% of the last 24 hours"),
+            "{actions:?}"
+        );
     }
 }

@@ -21,11 +21,11 @@ use agentry_core::{
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
+use crate::operator::{ReviewAssignment, StateEntry};
 use crate::session::{
     AgentRun, AgentRunEnd, Claim, ClaimHolder, LiveAgentRun, MergeResult, NewAgentRun, SessionEnd,
     SessionRecord,
 };
-use crate::operator::{ReviewAssignment, StateEntry};
 use crate::{IssueFilter, Store, StoreError};
 use rows::{AsText, ISSUE_COLUMNS};
 

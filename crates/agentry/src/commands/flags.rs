@@ -19,7 +19,12 @@ pub fn run(project: &Project, command: FlagsCommand) -> Result<()> {
                 return output::json(&flags);
             }
             for flag in flags {
-                println!("{:<22} {:<4} {}", flag.name, on_off(flag.enabled), flag.source);
+                println!(
+                    "{:<22} {:<4} {}",
+                    flag.name,
+                    on_off(flag.enabled),
+                    flag.source
+                );
             }
             return Ok(());
         }
@@ -33,6 +38,10 @@ pub fn run(project: &Project, command: FlagsCommand) -> Result<()> {
 
 /// Sets a flag in the store, where it wins over the config.
 pub fn set(store: &dyn agentry_store::Store, flag: Flag, enabled: bool) -> Result<()> {
-    store.put_state(&flag.state_key(), &json!({ "enabled": enabled }), Timestamp::now())?;
+    store.put_state(
+        &flag.state_key(),
+        &json!({ "enabled": enabled }),
+        Timestamp::now(),
+    )?;
     Ok(())
 }

@@ -30,6 +30,9 @@ pub fn run(project: &Project, command: ReviewsCommand) -> Result<()> {
 
 fn assign(store: &dyn agentry_store::Store, id: &IssueId, reviewer: &str) -> Result<()> {
     let assignment = store.assign_review(id, reviewer, Timestamp::now())?;
-    println!("{} assigned to review {}", assignment.reviewer, assignment.issue_id);
+    println!(
+        "{} assigned to review {}",
+        assignment.reviewer, assignment.issue_id
+    );
     Ok(())
 }

@@ -18,7 +18,12 @@ pub fn run(project: &Project, json: bool) -> Result<()> {
 }
 
 fn print(s: &StatusSnapshot) {
-    let depth: Vec<String> = s.queue.depth.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let depth: Vec<String> = s
+        .queue
+        .depth
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
     println!("issues: {}; ready {}", depth.join(", "), s.queue.ready);
     println!("sessions running: {}", s.sessions.active.len());
     let flags: Vec<String> = s
@@ -28,7 +33,10 @@ fn print(s: &StatusSnapshot) {
         .collect();
     println!("flags: {}", flags.join(", "));
     for error in &s.recent_errors {
-        println!("error: {} {} {}: {}", error.at, error.issue_id, error.event_type, error.reason);
+        println!(
+            "error: {} {} {}: {}",
+            error.at, error.issue_id, error.event_type, error.reason
+        );
     }
     for note in &s.readiness_notes {
         println!("note: {note}");

@@ -1,6 +1,8 @@
 //! Helpers for driving the `agentry` binary in throw-away git repositories.
 #![allow(dead_code)] // each test binary uses its own part of these helpers
 
+pub mod server;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -267,4 +269,50 @@ pub fn strings(value: &Value) -> Vec<String> {
         .iter()
         .map(|v| v.as_str().expect("a string").to_string())
         .collect()
+}
+
+/// Sets `key = value` on the one line of config.toml that sets `key`.
+pub fn set_config(repo: &Repo, key: &str, value: &str) {
+    let path = repo.file(".agentry/config.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let prefix = format!("{key} = ");
+    let lines: Vec<String> = text
+        .lines()
+        .map(|line| match line.starts_with(&prefix) {
+            true => format!("{key} = {value}"),
+            false => line.to_string(),
+        })
+        .collect();
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+}
+
+/// A reviewer's answer that passes.
+pub const PASS: &str = r#"{ say = "Looks right.\n```json\n{\"verdict\": \"pass\", \"failed_items\": [], \"fix_list\": []}\n```" }"#;
+
+/// A repository with one commit and agentry set up with a scripted agent for every role: the
+/// implementer writes `done.txt`, both reviewers pass.
+pub fn scripted_repo() -> Repo {
+    let repo = Repo::new();
+    std::fs::write(repo.file("README.md"), "# a test project\n").unwrap();
+    git(repo.path(), &["add", "README.md"]);
+    git(repo.path(), &["commit", "-q", "-m", "initial commit"]);
+    assert_ok(&repo.run(&["init"]));
+    let write = r#"{ write = { path = "done.txt", content = "done\n" } }"#;
+    let script = [
+        ("implementer", write),
+        ("spec_reviewer", PASS),
+        ("quality_reviewer", PASS),
+    ]
+    .iter()
+    .map(|(role, step)| format!("[[rule]]\nrole = {role:?}\nissue = \"*\"\nturns = [[{step}]]\n\n"))
+    .collect::<String>();
+    std::fs::write(repo.file("script.toml"), script).unwrap();
+    let path = repo.file(".agentry/config.toml");
+    let mut config = std::fs::read_to_string(&path).unwrap();
+    config.push_str("\n[agents.script]\nkind = \"scripted\"\nscript = \"script.toml\"\n");
+    std::fs::write(&path, config).unwrap();
+    for role in ["implementer", "spec_reviewer", "quality_reviewer"] {
+        set_config(&repo, role, "\"script\"");
+    }
+    repo
 }
