@@ -183,6 +183,8 @@ impl Pool {
         else {
             return Ok(());
         };
+        let waited = (now.unix_micros() - issue.ready_at.unix_micros()).max(0);
+        crate::timings::DISPATCH_LATENCY.record(std::time::Duration::from_micros(waited as u64));
         let cancel = CancellationToken::new();
         let stops = Stops {
             cancel: cancel.clone(),

@@ -18,6 +18,7 @@ mod roles;
 mod settings;
 pub mod status;
 mod summary;
+pub mod timings;
 mod turn;
 pub mod wake;
 

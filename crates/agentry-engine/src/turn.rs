@@ -200,6 +200,7 @@ impl SessionRun {
         }
         let name = self.next_turn("verify");
         let log = self.log_path(&format!("{name}.log"));
+        let started = std::time::Instant::now();
         let run = agentry_workspace::verify(
             &self.issue.verify,
             &self.workdir,
@@ -209,6 +210,7 @@ impl SessionRun {
             &self.cancel,
         )
         .await;
+        crate::timings::VERIFY_TIME.record(started.elapsed());
         match run {
             Ok(run) => {
                 let evidence = VerifyEvidence {

@@ -1,10 +1,15 @@
 //! `GET /metrics`: Prometheus text format, computed from the store at each scrape (the store
-//! is the only source of truth, so there is nothing to keep in memory between scrapes).
+//! is the source of truth), plus the timings this process measured (dispatch latency, verify
+//! time).
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use agentry_core::{EventType, Status};
+use std::time::Duration;
+
+use agentry_engine::timings::{DISPATCH_LATENCY, Histogram, HistogramSnapshot, VERIFY_TIME};
+use agentry_store::session::AgentRun;
 use agentry_store::{IssueFilter, Store};
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
@@ -24,10 +29,23 @@ pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse,
 fn render(store: &dyn Store) -> Result<String, ApiError> {
     let mut out = String::new();
     issues(&mut out, store)?;
-    family(&mut out, "agentry_claims", "gauge", "Claims held now.");
-    line(&mut out, "agentry_claims", "", store.claims()?.len());
+    family(
+        &mut out,
+        "agentry_active_sessions",
+        "gauge",
+        "Sessions running now (claims held).",
+    );
+    line(
+        &mut out,
+        "agentry_active_sessions",
+        "",
+        store.claims()?.len(),
+    );
     events(&mut out, store)?;
-    runs(&mut out, store)?;
+    let runs = store.agent_runs(None)?;
+    run_totals(&mut out, &runs);
+    run_times(&mut out, &runs);
+    timings(&mut out);
     // Registered at 0 so that dashboards and alerts find it before a planner ever fails.
     family(
         &mut out,
@@ -99,18 +117,18 @@ fn events(out: &mut String, store: &dyn Store) -> Result<(), ApiError> {
 }
 
 /// Tokens and cost of the agent runs, by backend.
-fn runs(out: &mut String, store: &dyn Store) -> Result<(), ApiError> {
-    let mut tokens: BTreeMap<(String, &str), u64> = BTreeMap::new();
-    let mut cost: BTreeMap<String, f64> = BTreeMap::new();
-    for run in store.agent_runs(None)? {
+fn run_totals(out: &mut String, runs: &[AgentRun]) {
+    let mut tokens: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+    let mut cost: BTreeMap<&str, f64> = BTreeMap::new();
+    for run in runs {
         for (direction, n) in [
             ("in", run.tokens_in),
             ("out", run.tokens_out),
             ("cache", run.tokens_cache),
         ] {
-            *tokens.entry((run.backend.clone(), direction)).or_default() += n.unwrap_or(0);
+            *tokens.entry((&run.backend, direction)).or_default() += n.unwrap_or(0);
         }
-        *cost.entry(run.backend).or_default() += run.cost_usd.unwrap_or(0.0);
+        *cost.entry(&run.backend).or_default() += run.cost_usd.unwrap_or(0.0);
     }
     family(
         out,
@@ -132,7 +150,64 @@ fn runs(out: &mut String, store: &dyn Store) -> Result<(), ApiError> {
         let labels = format!("backend=\"{}\"", escape(backend));
         line(out, "agentry_agent_cost_usd_total", &labels, usd);
     }
-    Ok(())
+}
+
+/// How long finished agent runs took, by backend and role.
+fn run_times(out: &mut String, runs: &[AgentRun]) {
+    let name = "agentry_agent_run_seconds";
+    family(
+        out,
+        name,
+        "histogram",
+        "Agent run time, by backend and role.",
+    );
+    let mut by: BTreeMap<(&str, &str), Histogram> = BTreeMap::new();
+    for run in runs {
+        let Some(end) = run.ended_at else { continue };
+        let micros = (end.unix_micros() - run.started_at.unix_micros()).max(0) as u64;
+        by.entry((&run.backend, &run.role))
+            .or_insert_with(Histogram::default)
+            .record(Duration::from_micros(micros));
+    }
+    for ((backend, role), histogram) in &by {
+        let labels = format!("backend=\"{}\",role=\"{role}\"", escape(backend));
+        buckets(out, name, &labels, &histogram.snapshot());
+    }
+}
+
+fn timings(out: &mut String) {
+    for (name, help, histogram) in [
+        (
+            "agentry_dispatch_latency_seconds",
+            "From an issue's ready_at to its claim, in this process.",
+            &DISPATCH_LATENCY,
+        ),
+        (
+            "agentry_verify_seconds",
+            "Verify command runs, in this process.",
+            &VERIFY_TIME,
+        ),
+    ] {
+        family(out, name, "histogram", help);
+        buckets(out, name, "", &histogram.snapshot());
+    }
+}
+
+/// A histogram's `_bucket`, `_sum` and `_count` lines; `labels` go before `le`.
+fn buckets(out: &mut String, name: &str, labels: &str, h: &HistogramSnapshot) {
+    let sep = if labels.is_empty() { "" } else { "," };
+    for (bound, n) in &h.cumulative {
+        line(
+            out,
+            &format!("{name}_bucket"),
+            &format!("{labels}{sep}le=\"{bound}\""),
+            n,
+        );
+    }
+    let all = format!("{labels}{sep}le=\"+Inf\"");
+    line(out, &format!("{name}_bucket"), &all, h.count);
+    line(out, &format!("{name}_sum"), labels, h.sum_secs);
+    line(out, &format!("{name}_count"), labels, h.count);
 }
 
 fn family(out: &mut String, name: &str, kind: &str, help: &str) {

@@ -173,7 +173,8 @@ fn metrics_count_issues_and_events() {
     for line in [
         "agentry_issues{status=\"open\"} 1",
         "agentry_issues{status=\"closed\"} 0",
-        "agentry_claims 0",
+        "agentry_active_sessions 0",
+        "agentry_dispatch_latency_seconds_count 0",
         "agentry_events_total{type=\"ISSUE_CREATED\"} 1",
         "agentry_sessions_total{outcome=\"done\"} 0",
         "planner_contract_failure_total 0",
@@ -209,4 +210,15 @@ fn a_task_posted_to_a_dispatching_server_reaches_review() {
     assert_eq!(detail["status"], "needs_review", "{detail}");
     assert_eq!(detail["metrics"]["sessions"], 1);
     assert_eq!(detail["metrics"]["spec_attempts"], 1);
+    let (_, body) = server.request("GET", "/metrics", &[], b"");
+    let text = String::from_utf8(body).unwrap();
+    for line in [
+        "agentry_dispatch_latency_seconds_count 1",
+        "agentry_sessions_total{outcome=\"done\"} 1",
+        "agentry_agent_run_seconds_count{backend=\"scripted\",role=\"implementer\"} 1",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no {line:?} in:\n{text}");
+    }
+    let verify = text.lines().find(|l| l.starts_with("agentry_verify_seconds_count "));
+    assert_eq!(verify, Some("agentry_verify_seconds_count 2"), "implement and fresh verify");
 }
