@@ -12,6 +12,7 @@ mod error;
 mod flags;
 mod health;
 mod metrics;
+mod openapi;
 mod reviews;
 mod status;
 mod task;
@@ -85,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/reviews", get(reviews::list))
         .route("/api/v1/reviews/assign", post(reviews::assign))
         .route("/api/v1/tools/diagnostics", get(tools::diagnostics))
+        .route("/api/v1/openapi.json", get(openapi::document))
         .route("/metrics", get(metrics::metrics))
         .fallback(|| async { ApiError::not_found("no such path") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })

@@ -15,6 +15,8 @@ use crate::{AppState, body};
 
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 1000;
+/// Past any real backlog; the OpenAPI document gives the same bound.
+const MAX_OFFSET: usize = 1_000_000_000;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -43,6 +45,12 @@ pub async fn list(
             "limit: at most {MAX_LIMIT}, got {limit}"
         )));
     }
+    let offset = query.offset.unwrap_or(0);
+    if offset > MAX_OFFSET {
+        return Err(ApiError::bad_request(format!(
+            "offset: at most {MAX_OFFSET}, got {offset}"
+        )));
+    }
     let filter = IssueFilter {
         status: query.status,
         label: query.label,
@@ -53,7 +61,7 @@ pub async fn list(
     let total = all.len();
     let tasks = all
         .into_iter()
-        .skip(query.offset.unwrap_or(0))
+        .skip(offset)
         .take(limit)
         .collect();
     Ok(Json(TaskPage { tasks, total }))
@@ -107,7 +115,7 @@ pub async fn create(
                 .map_err(|e| match e {
                     // The task asked for is fine; a dependency it names is not there.
                     StoreError::NotFound(id) => {
-                        ApiError::bad_request(format!("depends_on: no task {id}"))
+                        ApiError::not_found(format!("depends_on: no task {id}"))
                     }
                     other => other.into(),
                 })
