@@ -3,63 +3,32 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, ChildStdout, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{Repo, agentry_command, assert_refused, git};
-
-/// Keeps the server's stderr quiet.
-const QUIET: (&str, &str) = ("AGENTRY_LOG", "warn");
+use support::{Repo, Serve, assert_refused, git};
 
 /// A generous bound on a task reaching review (not a timing assertion).
 const REVIEW_BOUND: Duration = Duration::from_secs(60);
 
 const PASS: &str = r#"{ say = "Looks right.\n```json\n{\"verdict\": \"pass\", \"failed_items\": [], \"fix_list\": []}\n```" }"#;
 
-/// A running `agentry serve`, killed and reaped when dropped.
-struct Server {
-    child: Child,
-    /// Kept open so that the server's writes to stdout never fail.
-    _stdout: BufReader<ChildStdout>,
-    addr: String,
-}
+/// A running `agentry serve` and a small HTTP client for it.
+struct Server(Serve);
 
 impl Server {
     fn start(repo: &Repo, args: &[&str], env: &[(&str, &str)]) -> Self {
-        let mut all = vec!["serve", "--bind", "127.0.0.1:0"];
-        all.extend_from_slice(args);
-        let mut env = env.to_vec();
-        env.push(QUIET);
-        let mut child = agentry_command(repo.path(), &all, &env)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("agentry serve starts");
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
-        let mut first = String::new();
-        stdout.read_line(&mut first).expect("the first line");
-        let addr = first
-            .strip_prefix("listening on http://")
-            .and_then(|rest| rest.strip_suffix('\n'))
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-            .to_string();
-        Self {
-            child,
-            _stdout: stdout,
-            addr,
-        }
+        Self(Serve::start(repo, args, env))
     }
 
     /// Sends one request; returns the status and the body.
     fn request(&self, method: &str, path: &str, headers: &[&str], body: &[u8]) -> (u16, Vec<u8>) {
-        let mut stream = TcpStream::connect(&self.addr).expect("connects");
+        let mut stream = TcpStream::connect(&self.0.addr).expect("connects");
         let mut head = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.addr,
+            self.0.addr,
             body.len()
         );
         for header in headers {
@@ -109,13 +78,6 @@ impl Server {
 
     fn patch(&self, path: &str, body: Value) -> (u16, Value) {
         self.json("PATCH", path, &[], Some(body))
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
