@@ -6,6 +6,7 @@
 
 mod auth;
 mod body;
+mod dashboard;
 mod diagnostics;
 mod error;
 mod health;
@@ -56,6 +57,8 @@ impl AppState {
 /// Every route, with JSON answers for unknown paths and methods.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", get(dashboard::index))
+        .route("/assets/{file}", get(dashboard::asset))
         .route("/api/v1/health", get(health::health))
         .route("/api/v1/tasks", get(tasks::list).post(tasks::create))
         .route(
