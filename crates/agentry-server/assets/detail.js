@@ -13,6 +13,7 @@ const HINT = "Select an issue to see its sessions and its events as they happen.
 /** Shows issues in `root`; `onClose` is called when the user closes the detail. */
 export function createDetail(root, { onClose }) {
   let current = null;
+  showHint();
 
   async function show(id) {
     current?.stop();
@@ -36,11 +37,11 @@ export function createDetail(root, { onClose }) {
     if (current !== view || !detail) return;
     detail.events.forEach((event) => append(view, event));
     const after = detail.events.at(-1)?.id ?? 0;
-    const reload = batched(() => load(view), 300);
+    const refresh = batched(() => load(view), 300);
     view.stop = follow(`/api/v1/tasks/${encodeURIComponent(id)}/events?after=${after}`, {
       onEvent: (event) => {
         append(view, event);
-        reload();
+        refresh();
       },
       onState: (state) => showState(stream, state),
     });
@@ -49,8 +50,12 @@ export function createDetail(root, { onClose }) {
   function hide() {
     current?.stop();
     current = null;
-    root.replaceChildren(h("p", { class: "hint" }, HINT));
+    showHint();
     onClose();
+  }
+
+  function showHint() {
+    root.replaceChildren(h("p", { class: "hint" }, HINT));
   }
 
   /** Reads the issue again when it is the one shown (after a change made elsewhere). */
@@ -66,7 +71,7 @@ export function createDetail(root, { onClose }) {
       if (current === view) view.info.replaceChildren(h("p", { class: "problem", role: "alert" }, describe(error)));
       return null;
     }
-    if (current === view) view.info.replaceChildren(...summary(detail));
+    if (current === view) view.info.replaceChildren(summary(detail));
     return detail;
   }
 
@@ -75,7 +80,9 @@ export function createDetail(root, { onClose }) {
 
 function summary(detail) {
   const m = detail.metrics;
-  return [
+  return h(
+    "div",
+    {},
     h("p", { class: "detail-title", "data-testid": "detail-title" }, detail.title),
     h(
       "p",
@@ -96,7 +103,7 @@ function summary(detail) {
     ]),
     lastError(detail.last_error),
     runs(detail.runs),
-  ];
+  );
 }
 
 /** The review assignment; `undefined` means a server that does not report it. */
@@ -121,7 +128,7 @@ function runs(list) {
   const heading = h("h3", {}, "Agent runs");
   if (list === undefined) return [heading, h("p", { class: "muted" }, "not available")];
   if (list.length === 0) return [heading, h("p", { class: "muted" }, "none yet")];
-  const head = ["Role", "Agent", "Started", "Ended", "Result", "Tokens in / out", "Cost"];
+  const head = ["Role", "Agent", "Started", "Took", "Result", "Tokens in/out", "Cost"];
   return [
     heading,
     h(
@@ -147,11 +154,15 @@ function run(agentRun) {
     h("td", {}, agentRun.role),
     h("td", {}, agent),
     h("td", {}, clock(agentRun.started_at)),
-    h("td", {}, agentRun.ended_at ? clock(agentRun.ended_at) : "running"),
+    h("td", {}, agentRun.ended_at ? duration(seconds(agentRun.started_at, agentRun.ended_at)) : "running"),
     h("td", { class: agentRun.error ? "problem" : "" }, result),
     h("td", {}, tokens),
     h("td", {}, usd(agentRun.cost_usd)),
   );
+}
+
+function seconds(start, end) {
+  return (Date.parse(end) - Date.parse(start)) / 1000;
 }
 
 /** Adds an event to the list once (a resumed stream may repeat one), keeping the newest in view. */
@@ -173,12 +184,17 @@ function append(view, event) {
   if (atEnd) list.scrollTop = list.scrollHeight;
 }
 
+/** Fields every session event carries, shown elsewhere or of no use to a reader. */
+const ROUTINE = new Set(["event_type", "issue_id", "task_id", "session_id", "orchestrator_id", "schema_version", "timestamp"]);
+
 function describeEvent(event) {
   const data = event.data ?? {};
   if (event.event_type === "STATUS_CHANGED") {
     return `${data.from} → ${data.to}${data.reason ? ` (${data.reason})` : ""}`;
   }
-  const text = JSON.stringify(data);
-  if (text === "{}") return "";
-  return text.length > 240 ? `${text.slice(0, 240)}…` : text;
+  const text = Object.entries(data)
+    .filter(([key, value]) => !ROUTINE.has(key) && value !== null && !(Array.isArray(value) && value.length === 0))
+    .map(([key, value]) => `${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`)
+    .join(", ");
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }

@@ -57,7 +57,8 @@ export function duration(seconds) {
 
 /** A cost in US dollars, or "—" when unknown. */
 export function usd(cost) {
-  return cost === null || cost === undefined ? "—" : `$${cost.toFixed(cost < 1 ? 4 : 2)}`;
+  if (cost === null || cost === undefined) return "—";
+  return cost === 0 ? "$0" : `$${cost.toFixed(cost < 1 ? 4 : 2)}`;
 }
 
 /** A definition list from [label, value] pairs. */

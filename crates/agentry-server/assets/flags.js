@@ -23,7 +23,7 @@ export function createFlags(panel) {
       "li",
       {},
       h("label", {}, box, " ", h("code", {}, f.name)),
-      h("span", { class: "muted" }, ` ${f.source}`, f.updated_at ? [", changed ", time(f.updated_at)] : ""),
+      h("span", { class: "muted" }, `(${f.source}`, f.updated_at ? [", changed ", time(f.updated_at)] : "", ")"),
     );
   }
 

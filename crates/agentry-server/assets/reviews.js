@@ -42,24 +42,25 @@ export function createReviews(panel, { onAssigned }) {
 function table(reviews) {
   if (reviews.length === 0) return h("p", { class: "muted", "data-testid": "reviews-list" }, "no assignments");
   const head = ["Issue", "Title", "Status", "Reviewer", "Since"];
-  return h(
-    "table",
-    { "data-testid": "reviews-list" },
-    h("thead", {}, h("tr", {}, head.map((label) => h("th", { scope: "col" }, label)))),
+  const rows = reviews.map((r) =>
     h(
-      "tbody",
-      {},
-      reviews.map((r) =>
-        h(
-          "tr",
-          { "data-testid": `review-${r.task_id}` },
-          h("td", {}, r.task_id),
-          h("td", {}, r.title),
-          h("td", {}, r.status),
-          h("td", {}, r.reviewer),
-          h("td", {}, time(r.assigned_at)),
-        ),
-      ),
+      "tr",
+      { "data-testid": `review-${r.task_id}` },
+      h("td", {}, r.task_id),
+      h("td", {}, r.title),
+      h("td", {}, r.status),
+      h("td", {}, r.reviewer),
+      h("td", {}, time(r.assigned_at)),
+    ),
+  );
+  return h(
+    "div",
+    { class: "table-scroll" },
+    h(
+      "table",
+      { "data-testid": "reviews-list" },
+      h("thead", {}, h("tr", {}, head.map((label) => h("th", { scope: "col" }, label)))),
+      h("tbody", {}, rows),
     ),
   );
 }
