@@ -25,6 +25,11 @@ impl Server {
 
     /// Sends one request; returns the status and the body.
     fn request(&self, method: &str, path: &str, headers: &[&str], body: &[u8]) -> (u16, Vec<u8>) {
+        parse_response(&self.exchange(method, path, headers, body))
+    }
+
+    /// Sends one request; returns the response as it came.
+    fn exchange(&self, method: &str, path: &str, headers: &[&str], body: &[u8]) -> Vec<u8> {
         let mut stream = TcpStream::connect(&self.0.addr).expect("connects");
         let mut head = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
@@ -40,7 +45,7 @@ impl Server {
         let _ = stream.write_all(body);
         let mut response = Vec::new();
         let _ = stream.read_to_end(&mut response);
-        parse_response(&response)
+        response
     }
 
     fn json(
@@ -350,4 +355,47 @@ fn a_task_posted_to_a_dispatching_server_reaches_review() {
     assert_eq!(detail["status"], "needs_review", "{detail}");
     assert_eq!(detail["metrics"]["sessions"], 1);
     assert_eq!(detail["metrics"]["spec_attempts"], 1);
+}
+
+/// The status line and headers of a GET, lowercased.
+fn head_of(server: &Server, path: &str, headers: &[&str]) -> String {
+    let response = String::from_utf8_lossy(&server.exchange("GET", path, headers, b"")).to_string();
+    let (head, _) = response.split_once("\r\n\r\n").expect("a head");
+    head.to_ascii_lowercase()
+}
+
+#[test]
+fn the_dashboard_is_served_with_its_types_and_etags() {
+    let repo = Repo::initialized();
+    let server = Server::start(&repo, &["--no-dispatch"], &[]);
+    let (status, page) = server.request("GET", "/", &[], b"");
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&page).contains("/assets/app.js"));
+    let head = head_of(&server, "/", &[]);
+    assert!(
+        head.contains("content-type: text/html; charset=utf-8"),
+        "{head}"
+    );
+    assert!(
+        head.contains("content-security-policy: default-src 'self'"),
+        "{head}"
+    );
+    for (path, kind) in [
+        ("/assets/app.js", "text/javascript"),
+        ("/assets/style.css", "text/css"),
+    ] {
+        let head = head_of(&server, path, &[]);
+        assert!(head.starts_with("http/1.1 200"), "{head}");
+        assert!(head.contains(&format!("content-type: {kind}")), "{head}");
+        assert!(head.contains("cache-control: no-cache"), "{head}");
+        let etag = head
+            .lines()
+            .find_map(|line| line.strip_prefix("etag: "))
+            .unwrap_or_else(|| panic!("no etag: {head}"));
+        let again = head_of(&server, path, &[&format!("If-None-Match: {etag}")]);
+        assert!(again.starts_with("http/1.1 304"), "{again}");
+    }
+    let (status, err) = server.get("/assets/missing.js");
+    assert_eq!(status, 404);
+    assert!(error_of(&err).contains("missing.js"), "{err}");
 }
