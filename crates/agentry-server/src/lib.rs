@@ -7,6 +7,7 @@
 
 mod auth;
 mod body;
+mod dashboard;
 mod diagnostics;
 mod error;
 mod flags;
@@ -70,6 +71,8 @@ impl AppState {
 /// Every route, with JSON answers for unknown paths and methods.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", get(dashboard::index))
+        .route("/assets/{file}", get(dashboard::asset))
         .route("/api/v1/health", get(health::health))
         .route("/api/v1/tasks", get(tasks::list).post(tasks::create))
         .route(

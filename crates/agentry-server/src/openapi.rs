@@ -18,6 +18,10 @@ mod tests {
         assert_eq!(doc["openapi"], "3.0.3");
         let paths = doc["paths"].as_object().unwrap();
         assert!(paths.len() >= 15);
-        assert!(paths.keys().all(|p| p.starts_with("/api/") || p == "/metrics"));
+        assert!(
+            paths
+                .keys()
+                .all(|p| p.starts_with("/api/") || p == "/metrics")
+        );
     }
 }

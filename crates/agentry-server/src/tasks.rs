@@ -59,11 +59,7 @@ pub async fn list(
         .with_store(move |store| Ok(store.list_issues(&filter)?))
         .await?;
     let total = all.len();
-    let tasks = all
-        .into_iter()
-        .skip(offset)
-        .take(limit)
-        .collect();
+    let tasks = all.into_iter().skip(offset).take(limit).collect();
     Ok(Json(TaskPage { tasks, total }))
 }
 

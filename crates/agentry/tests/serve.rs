@@ -219,6 +219,54 @@ fn a_task_posted_to_a_dispatching_server_reaches_review() {
     ] {
         assert!(text.lines().any(|l| l == line), "no {line:?} in:\n{text}");
     }
-    let verify = text.lines().find(|l| l.starts_with("agentry_verify_seconds_count "));
-    assert_eq!(verify, Some("agentry_verify_seconds_count 2"), "implement and fresh verify");
+    let verify = text
+        .lines()
+        .find(|l| l.starts_with("agentry_verify_seconds_count "));
+    assert_eq!(
+        verify,
+        Some("agentry_verify_seconds_count 2"),
+        "implement and fresh verify"
+    );
+}
+
+fn head_of(server: &Server, path: &str, headers: &[&str]) -> String {
+    let response = String::from_utf8_lossy(&server.exchange("GET", path, headers, b"")).to_string();
+    let (head, _) = response.split_once("\r\n\r\n").expect("a head");
+    head.to_ascii_lowercase()
+}
+
+#[test]
+fn the_dashboard_is_served_with_its_types_and_etags() {
+    let repo = Repo::initialized();
+    let server = Server::start(&repo, &["--no-dispatch"], &[]);
+    let (status, page) = server.request("GET", "/", &[], b"");
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&page).contains("/assets/app.js"));
+    let head = head_of(&server, "/", &[]);
+    assert!(
+        head.contains("content-type: text/html; charset=utf-8"),
+        "{head}"
+    );
+    assert!(
+        head.contains("content-security-policy: default-src 'self'"),
+        "{head}"
+    );
+    for (path, kind) in [
+        ("/assets/app.js", "text/javascript"),
+        ("/assets/style.css", "text/css"),
+    ] {
+        let head = head_of(&server, path, &[]);
+        assert!(head.starts_with("http/1.1 200"), "{head}");
+        assert!(head.contains(&format!("content-type: {kind}")), "{head}");
+        assert!(head.contains("cache-control: no-cache"), "{head}");
+        let etag = head
+            .lines()
+            .find_map(|line| line.strip_prefix("etag: "))
+            .unwrap_or_else(|| panic!("no etag: {head}"));
+        let again = head_of(&server, path, &[&format!("If-None-Match: {etag}")]);
+        assert!(again.starts_with("http/1.1 304"), "{again}");
+    }
+    let (status, err) = server.get("/assets/missing.js");
+    assert_eq!(status, 404);
+    assert!(error_of(&err).contains("missing.js"), "{err}");
 }

@@ -3,9 +3,9 @@
 
 pub mod server;
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
 
 use serde_json::Value;
 use tempfile::TempDir;
@@ -219,6 +219,34 @@ impl Repo {
         json_of(&self.run(args))
     }
 
+    /// Sets `key = value` (value as TOML) on the one line of config.toml that sets `key`.
+    pub fn set_config(&self, key: &str, value: &str) {
+        let path = self.file(".agentry/config.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let prefix = format!("{key} = ");
+        let lines: Vec<&str> = text.lines().collect();
+        let found = lines
+            .iter()
+            .filter(|line| line.starts_with(&prefix))
+            .count();
+        assert_eq!(found, 1, "config.toml sets {key} once:\n{text}");
+        let lines: Vec<String> = lines
+            .into_iter()
+            .map(|line| match line.starts_with(&prefix) {
+                true => format!("{key} = {value}"),
+                false => line.to_string(),
+            })
+            .collect();
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    }
+
+    /// Appends `text` (tables) to config.toml.
+    pub fn append_config(&self, text: &str) {
+        let path = self.file(".agentry/config.toml");
+        let config = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, format!("{config}\n{text}")).unwrap();
+    }
+
     /// `issue add TITLE EXTRA...`; returns the new id.
     pub fn add(&self, title: &str, extra: &[&str]) -> String {
         let mut args = vec!["issue", "add", title];
@@ -271,19 +299,56 @@ pub fn strings(value: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Sets `key = value` on the one line of config.toml that sets `key`.
-pub fn set_config(repo: &Repo, key: &str, value: &str) {
-    let path = repo.file(".agentry/config.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let prefix = format!("{key} = ");
-    let lines: Vec<String> = text
-        .lines()
-        .map(|line| match line.starts_with(&prefix) {
-            true => format!("{key} = {value}"),
-            false => line.to_string(),
-        })
-        .collect();
-    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+/// A running `agentry serve` on a free loopback port, with quiet logs unless `env` sets
+/// `AGENTRY_LOG`. Dropping it stops it with SIGTERM, as an operator would, so that it stops
+/// its sessions' agents, and reaps it.
+pub struct Serve {
+    child: Child,
+    /// Kept open so that the server's writes to stdout never fail.
+    _stdout: BufReader<ChildStdout>,
+    /// `host:port`.
+    pub addr: String,
+}
+
+impl Serve {
+    pub fn start(repo: &Repo, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut all = vec!["serve", "--bind", "127.0.0.1:0"];
+        all.extend_from_slice(args);
+        let mut env = env.to_vec();
+        env.insert(0, ("AGENTRY_LOG", "warn"));
+        let mut child = agentry_command(repo.path(), &all, &env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("agentry serve starts");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
+        let mut first = String::new();
+        stdout.read_line(&mut first).expect("the first line");
+        // The server prints where it listens first, for callers that asked for port 0.
+        let addr = first
+            .strip_prefix("listening on http://")
+            .and_then(|rest| rest.strip_suffix('\n'))
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+            .to_string();
+        Self {
+            child,
+            _stdout: stdout,
+            addr,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        // SAFETY: kill only sends a signal.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+        let _ = self.child.wait();
+    }
 }
 
 /// A reviewer's answer that passes.
@@ -307,12 +372,9 @@ pub fn scripted_repo() -> Repo {
     .map(|(role, step)| format!("[[rule]]\nrole = {role:?}\nissue = \"*\"\nturns = [[{step}]]\n\n"))
     .collect::<String>();
     std::fs::write(repo.file("script.toml"), script).unwrap();
-    let path = repo.file(".agentry/config.toml");
-    let mut config = std::fs::read_to_string(&path).unwrap();
-    config.push_str("\n[agents.script]\nkind = \"scripted\"\nscript = \"script.toml\"\n");
-    std::fs::write(&path, config).unwrap();
+    repo.append_config("[agents.script]\nkind = \"scripted\"\nscript = \"script.toml\"\n");
     for role in ["implementer", "spec_reviewer", "quality_reviewer"] {
-        set_config(&repo, role, "\"script\"");
+        repo.set_config(role, "\"script\"");
     }
     repo
 }

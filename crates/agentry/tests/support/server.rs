@@ -1,50 +1,19 @@
 //! A running `agentry serve` in a test repository, and a small HTTP/1.1 client over
 //! `TcpStream` to speak to it.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, ChildStdout, Stdio};
 
 use serde_json::Value;
 
-use super::{Repo, agentry_command};
+use super::{Repo, Serve};
 
-/// Keeps the server's stderr quiet.
-const QUIET: (&str, &str) = ("AGENTRY_LOG", "warn");
-
-/// A running `agentry serve`, killed and reaped when dropped.
-pub struct Server {
-    child: Child,
-    /// Kept open so that the server's writes to stdout never fail.
-    _stdout: BufReader<ChildStdout>,
-    pub addr: String,
-}
+/// A running `agentry serve` and a small HTTP client for it.
+pub struct Server(pub Serve);
 
 impl Server {
     pub fn start(repo: &Repo, args: &[&str], env: &[(&str, &str)]) -> Self {
-        let mut all = vec!["serve", "--bind", "127.0.0.1:0"];
-        all.extend_from_slice(args);
-        let mut env = env.to_vec();
-        env.push(QUIET);
-        let mut child = agentry_command(repo.path(), &all, &env)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("agentry serve starts");
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
-        let mut first = String::new();
-        stdout.read_line(&mut first).expect("the first line");
-        let addr = first
-            .strip_prefix("listening on http://")
-            .and_then(|rest| rest.strip_suffix('\n'))
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-            .to_string();
-        Self {
-            child,
-            _stdout: stdout,
-            addr,
-        }
+        Self(Serve::start(repo, args, env))
     }
 
     /// Sends one request; returns the status and the body.
@@ -55,10 +24,15 @@ impl Server {
         headers: &[&str],
         body: &[u8],
     ) -> (u16, Vec<u8>) {
-        let mut stream = TcpStream::connect(&self.addr).expect("connects");
+        parse_response(&self.exchange(method, path, headers, body))
+    }
+
+    /// Sends one request; returns the response as it came.
+    pub fn exchange(&self, method: &str, path: &str, headers: &[&str], body: &[u8]) -> Vec<u8> {
+        let mut stream = TcpStream::connect(&self.0.addr).expect("connects");
         let mut head = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.addr,
+            self.0.addr,
             body.len()
         );
         for header in headers {
@@ -70,7 +44,7 @@ impl Server {
         let _ = stream.write_all(body);
         let mut response = Vec::new();
         let _ = stream.read_to_end(&mut response);
-        parse_response(&response)
+        response
     }
 
     pub fn json(
@@ -111,15 +85,8 @@ impl Server {
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Splits a response (without chunked encoding handling beyond what `Connection: close` needs).
-fn parse_response(response: &[u8]) -> (u16, Vec<u8>) {
+pub fn parse_response(response: &[u8]) -> (u16, Vec<u8>) {
     let split = response
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
