@@ -166,7 +166,7 @@ fn run_times(out: &mut String, runs: &[AgentRun]) {
         let Some(end) = run.ended_at else { continue };
         let micros = (end.unix_micros() - run.started_at.unix_micros()).max(0) as u64;
         by.entry((&run.backend, &run.role))
-            .or_insert_with(Histogram::default)
+            .or_default()
             .record(Duration::from_micros(micros));
     }
     for ((backend, role), histogram) in &by {

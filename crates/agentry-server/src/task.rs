@@ -5,6 +5,7 @@ use agentry_core::{
     Event, EventType, Issue, IssueId, IssuePatch, Link, Priority, Status, Timestamp,
 };
 use agentry_store::Store;
+use agentry_store::operator::ReviewAssignment;
 use agentry_store::session::AgentRun;
 use axum::Json;
 use axum::body::Bytes;
@@ -28,6 +29,9 @@ pub struct TaskDetail {
     last_error: Option<Value>,
     metrics: TaskMetrics,
     events: Vec<Event>,
+    runs: Vec<AgentRun>,
+    /// The person assigned to review it, if one is.
+    review: Option<ReviewAssignment>,
 }
 
 #[derive(Serialize, Default)]
@@ -62,12 +66,18 @@ fn detail(store: &dyn Store, id: &IssueId) -> Result<TaskDetail, ApiError> {
     let metrics = metrics(&events, &runs);
     let last_error = last_error(&events);
     events.drain(..events.len().saturating_sub(MAX_EVENTS));
+    let review = store
+        .review_assignments()?
+        .into_iter()
+        .find(|assignment| assignment.issue_id == *id);
     Ok(TaskDetail {
         links: store.links(id)?,
         issue,
         last_error,
         metrics,
         events,
+        runs,
+        review,
     })
 }
 

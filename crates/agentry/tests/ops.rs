@@ -152,6 +152,7 @@ fn reviewers_are_assigned_to_issues_that_wait_on_a_person() {
     assert_eq!(reviews[0]["task_id"], json!(id));
     assert_eq!(reviews[0]["status"], "blocked");
     let (_, detail) = server.get(&task);
+    assert_eq!(detail["review"]["reviewer"], "ana");
     let types: Vec<&Value> = detail["events"]
         .as_array()
         .unwrap()

@@ -210,6 +210,8 @@ fn a_task_posted_to_a_dispatching_server_reaches_review() {
     assert_eq!(detail["status"], "needs_review", "{detail}");
     assert_eq!(detail["metrics"]["sessions"], 1);
     assert_eq!(detail["metrics"]["spec_attempts"], 1);
+    assert_eq!(detail["runs"][0]["role"], "implementer");
+    assert_eq!(detail["review"], Value::Null);
     let (_, body) = server.request("GET", "/metrics", &[], b"");
     let text = String::from_utf8(body).unwrap();
     for line in [
