@@ -101,6 +101,10 @@ const CASES: &[Case] = &[
         "the_next_ready_time_is_the_earliest_future_one",
         sessions::the_next_ready_time_is_the_earliest_future_one,
     ),
+    (
+        "the_last_event_id_is_the_latest",
+        sessions::the_last_event_id_is_the_latest,
+    ),
 ];
 
 /// Runs every case, each on a store from `make`, and panics listing the cases that failed.
