@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use agentry_engine::RunOptions;
-use agentry_server::AppState;
+use agentry_server::{AppState, EventFeed};
 use agentry_store::Store;
 use anyhow::{Context, Result};
 
@@ -35,6 +35,7 @@ pub fn run(project: &Project, bind: SocketAddr, no_dispatch: bool) -> Result<()>
         store,
         token: (!token.is_empty()).then_some(token),
         on_change: Arc::new(move || agentry_engine::wake::wake_dispatchers(&runtime_dir)),
+        events: EventFeed::default(),
     };
     runtime()?.block_on(async {
         let stop = stop_on_signals()?;

@@ -1,6 +1,8 @@
 //! Helpers for driving the `agentry` binary in throw-away git repositories.
 #![allow(dead_code)] // each test binary uses its own part of these helpers
 
+pub mod server;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -1,0 +1,194 @@
+//! A running `agentry serve` and a small HTTP/1.1 client over `TcpStream` to speak to it.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, ChildStdout, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::{Repo, agentry_command};
+
+/// Keeps the server's stderr quiet.
+const QUIET: (&str, &str) = ("AGENTRY_LOG", "warn");
+
+/// A running `agentry serve`, killed and reaped when dropped.
+pub struct Server {
+    child: Child,
+    /// Kept open so that the server's writes to stdout never fail.
+    _stdout: BufReader<ChildStdout>,
+    pub addr: String,
+}
+
+impl Server {
+    pub fn start(repo: &Repo, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut all = vec!["serve", "--bind", "127.0.0.1:0"];
+        all.extend_from_slice(args);
+        let mut env = env.to_vec();
+        env.push(QUIET);
+        let mut child = agentry_command(repo.path(), &all, &env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("agentry serve starts");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
+        let mut first = String::new();
+        stdout.read_line(&mut first).expect("the first line");
+        let addr = first
+            .strip_prefix("listening on http://")
+            .and_then(|rest| rest.strip_suffix('\n'))
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+            .to_string();
+        Self {
+            child,
+            _stdout: stdout,
+            addr,
+        }
+    }
+
+    /// Sends one request; returns the status and the body.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[&str],
+        body: &[u8],
+    ) -> (u16, Vec<u8>) {
+        let mut stream = TcpStream::connect(&self.addr).expect("connects");
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.addr,
+            body.len()
+        );
+        for header in headers {
+            head.push_str(&format!("{header}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).expect("writes the head");
+        // The server may answer (413) before it has read a large body; that is not an error here.
+        let _ = stream.write_all(body);
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response);
+        parse_response(&response)
+    }
+
+    pub fn json(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[&str],
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut all = headers.to_vec();
+        let bytes = match &body {
+            Some(value) => {
+                all.push("Content-Type: application/json");
+                serde_json::to_vec(value).unwrap()
+            }
+            None => Vec::new(),
+        };
+        let (status, body) = self.request(method, path, &all, &bytes);
+        let value = serde_json::from_slice(&body).unwrap_or_else(|e| {
+            panic!(
+                "{method} {path}: not JSON ({e}): {}",
+                String::from_utf8_lossy(&body)
+            )
+        });
+        (status, value)
+    }
+
+    pub fn get(&self, path: &str) -> (u16, Value) {
+        self.json("GET", path, &[], None)
+    }
+
+    pub fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.json("POST", path, &[], Some(body))
+    }
+
+    pub fn patch(&self, path: &str, body: Value) -> (u16, Value) {
+        self.json("PATCH", path, &[], Some(body))
+    }
+}
+
+impl Server {
+    /// Sends SIGTERM and waits, up to `bound`, for the server to exit.
+    pub fn terminate(&mut self, bound: Duration) -> ExitStatus {
+        let pid = libc::pid_t::try_from(self.child.id()).expect("a pid");
+        // SAFETY: kill only sends a signal to the process this server started.
+        assert_eq!(
+            unsafe { libc::kill(pid, libc::SIGTERM) },
+            0,
+            "SIGTERM is sent"
+        );
+        let deadline = Instant::now() + bound;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("the server can be waited for") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not exit within {bound:?}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Splits a response (without chunked encoding handling beyond what `Connection: close` needs).
+pub fn parse_response(response: &[u8]) -> (u16, Vec<u8>) {
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no head: {}", String::from_utf8_lossy(response)));
+    let head = String::from_utf8_lossy(&response[..split]).to_string();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status");
+    let mut body = response[split + 4..].to_vec();
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body = dechunk(&body);
+    }
+    (status, body)
+}
+
+pub fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let end = data
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .expect("a chunk size");
+        let size = usize::from_str_radix(std::str::from_utf8(&data[..end]).unwrap().trim(), 16)
+            .expect("a hex chunk size");
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&data[end + 2..end + 2 + size]);
+        data = &data[end + 4 + size..];
+    }
+}
+
+pub fn error_of(value: &Value) -> &str {
+    value["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error: {value}"))
+}
+
+pub fn create(server: &Server, body: Value) -> String {
+    let (status, issue) = server.post("/api/v1/tasks", body);
+    assert_eq!(status, 201, "{issue}");
+    issue["id"].as_str().expect("an id").to_string()
+}
