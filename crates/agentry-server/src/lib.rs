@@ -10,11 +10,13 @@ mod body;
 mod dashboard;
 mod diagnostics;
 mod error;
+mod event_feed;
 mod flags;
 mod health;
 mod metrics;
 mod openapi;
 mod reviews;
+mod sse;
 mod status;
 mod task;
 mod tasks;
@@ -33,6 +35,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::ApiError;
+pub use crate::event_feed::EventFeed;
 
 /// The largest request body accepted; larger ones get 413.
 const BODY_LIMIT: usize = 1024 * 1024;
@@ -50,6 +53,8 @@ pub struct AppState {
     /// The repository, where agents' relative scripts live.
     pub root: PathBuf,
     pub probes: Arc<tools::ProbeCache>,
+    /// New events for the event streams.
+    pub events: EventFeed,
 }
 
 impl AppState {
@@ -61,11 +66,26 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&dyn Store) -> Result<T, ApiError> + Send + 'static,
     {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || call(store.as_ref()))
-            .await
-            .map_err(|e| ApiError::unavailable(format!("the store call failed: {e}")))?
+        blocking(&self.store, call).await
     }
+
+    /// After a change through the API: the dispatcher and the event feed look at once.
+    fn changed(&self) {
+        (self.on_change)();
+        self.events.wake();
+    }
+}
+
+/// Runs a store call on the blocking pool (see [`AppState::with_store`]).
+async fn blocking<T, F>(store: &Arc<dyn Store>, call: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&dyn Store) -> Result<T, ApiError> + Send + 'static,
+{
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || call(store.as_ref()))
+        .await
+        .map_err(|e| ApiError::unavailable(format!("the store call failed: {e}")))?
 }
 
 /// Every route, with JSON answers for unknown paths and methods.
@@ -79,6 +99,8 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/tasks/{task_id}",
             get(task::show).patch(task::patch),
         )
+        .route("/api/v1/events", get(sse::all))
+        .route("/api/v1/tasks/{task_id}/events", get(sse::task))
         .route(
             "/api/v1/diagnostics/task_queue",
             get(diagnostics::task_queue),
@@ -97,15 +119,24 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until `stop` fires, then lets requests in flight finish.
 pub use tools::ProbeCache;
 
+/// Serves until `stop` fires, then lets requests in flight finish and ends event streams.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     stop: CancellationToken,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(stop.cancelled_owned())
+    // Read before the first request, so that no stream subscribes to the feed before it starts.
+    let from = blocking(&state.store, |store| Ok(store.last_event_id()?))
         .await
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let feed = state
+        .events
+        .clone()
+        .follow(state.store.clone(), from, stop.clone());
+    let server =
+        axum::serve(listener, router(state)).with_graceful_shutdown(stop.cancelled_owned());
+    let ((), served) = tokio::join!(feed, server.into_future());
+    served
 }

@@ -45,7 +45,7 @@ struct TaskMetrics {
 }
 
 /// A task id from the path; a malformed one cannot name a task, so it is not found.
-fn task_id(raw: &str) -> Result<IssueId, ApiError> {
+pub(crate) fn task_id(raw: &str) -> Result<IssueId, ApiError> {
     raw.parse()
         .map_err(|_| ApiError::not_found(format!("no task {raw}")))
 }
@@ -146,7 +146,7 @@ pub async fn patch(
     let issue = state
         .with_store(move |store| apply(store, &id, change))
         .await?;
-    (state.on_change)();
+    state.changed();
     Ok(Json(issue))
 }
 

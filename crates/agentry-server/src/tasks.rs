@@ -117,6 +117,6 @@ pub async fn create(
                 })
         })
         .await?;
-    (state.on_change)();
+    state.changed();
     Ok((StatusCode::CREATED, Json(issue)))
 }

@@ -114,6 +114,10 @@ const CASES: &[Case] = &[
         "recent_events_are_the_newest_since_a_time",
         operator::recent_events_are_the_newest_since_a_time,
     ),
+    (
+        "the_last_event_id_is_the_latest",
+        sessions::the_last_event_id_is_the_latest,
+    ),
 ];
 
 /// Runs every case, each on a store from `make`, and panics listing the cases that failed.

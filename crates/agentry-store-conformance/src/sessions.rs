@@ -440,3 +440,16 @@ pub(crate) fn the_next_ready_time_is_the_earliest_future_one(make: MakeStore) {
     }
     assert_eq!(store.next_ready_at(t0()).unwrap(), Some(t0().plus_secs(10)));
 }
+
+pub(crate) fn the_last_event_id_is_the_latest(make: MakeStore) {
+    let store = make();
+    assert_eq!(store.last_event_id().unwrap(), 0);
+    let a = store.create_issue(NewIssue::new("a"), t0()).unwrap().id;
+    store.create_issue(NewIssue::new("b"), t0()).unwrap();
+    store
+        .append_event(&a, EventType::ScopeWait, &json!({"waits_for": "a"}), t0())
+        .unwrap();
+    let all = store.events_after(0, None, 100).unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(store.last_event_id().unwrap(), all[2].id);
+}

@@ -153,6 +153,9 @@ pub trait Store: Send + Sync {
     /// Events written at or after `since`, of all issues, newest first, at most `limit`.
     fn recent_events(&self, since: Timestamp, limit: usize) -> Result<Vec<Event>, StoreError>;
 
+    /// The id of the latest event, 0 when there is none: where a reader of new events starts.
+    fn last_event_id(&self) -> Result<i64, StoreError>;
+
     /// The earliest `ready_at` after `now` among open issues: when the queue may next grow.
     fn next_ready_at(&self, now: Timestamp) -> Result<Option<Timestamp>, StoreError>;
 

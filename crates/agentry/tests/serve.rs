@@ -6,23 +6,11 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::server::Server;
+use support::server::{Server, create, error_of};
 use support::{Repo, assert_refused};
 
 /// A generous bound on a task reaching review (not a timing assertion).
 const REVIEW_BOUND: Duration = Duration::from_secs(60);
-
-fn error_of(value: &Value) -> &str {
-    value["error"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no error: {value}"))
-}
-
-fn create(server: &Server, body: Value) -> String {
-    let (status, issue) = server.post("/api/v1/tasks", body);
-    assert_eq!(status, 201, "{issue}");
-    issue["id"].as_str().expect("an id").to_string()
-}
 
 #[test]
 fn health_tasks_filters_and_paging() {

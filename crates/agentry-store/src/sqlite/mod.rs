@@ -351,6 +351,14 @@ impl Store for SqliteStore {
         Ok(events)
     }
 
+    fn last_event_id(&self) -> Result<i64, StoreError> {
+        let id = self
+            .conn()
+            .prepare_cached("SELECT COALESCE(MAX(id), 0) FROM events")?
+            .query_row([], |row| row.get(0))?;
+        Ok(id)
+    }
+
     fn next_ready_at(&self, now: Timestamp) -> Result<Option<Timestamp>, StoreError> {
         let next: Option<AsText<Timestamp>> = self
             .conn()

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use agentry_engine::RunOptions;
-use agentry_server::AppState;
+use agentry_server::{AppState, EventFeed};
 use agentry_store::Store;
 use anyhow::{Context, Result};
 
@@ -38,6 +38,7 @@ pub fn run(project: &Project, bind: SocketAddr, no_dispatch: bool, force: bool) 
         config: Arc::new(project.config.clone()),
         root: project.root.clone(),
         probes: Arc::default(),
+        events: EventFeed::default(),
     };
     runtime()?.block_on(async {
         if let Some(engine) = &engine {

@@ -343,6 +343,30 @@ impl Serve {
     }
 }
 
+impl Serve {
+    /// Sends SIGTERM and waits, up to `bound`, for the server to exit.
+    pub fn terminate(&mut self, bound: std::time::Duration) -> std::process::ExitStatus {
+        let pid = libc::pid_t::try_from(self.child.id()).expect("a pid");
+        // SAFETY: kill only sends a signal to the process this test started.
+        assert_eq!(
+            unsafe { libc::kill(pid, libc::SIGTERM) },
+            0,
+            "SIGTERM is sent"
+        );
+        let deadline = std::time::Instant::now() + bound;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("the server can be waited for") {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the server did not exit within {bound:?}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+}
+
 impl Drop for Serve {
     fn drop(&mut self) {
         // SAFETY: kill only sends a signal.

@@ -123,3 +123,17 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
         data = &data[end + 4 + size..];
     }
 }
+
+/// The reason of an error answer.
+pub fn error_of(value: &Value) -> &str {
+    value["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error: {value}"))
+}
+
+/// Creates a task through the API (no token); returns its id.
+pub fn create(server: &Server, body: Value) -> String {
+    let (status, issue) = server.post("/api/v1/tasks", body);
+    assert_eq!(status, 201, "{issue}");
+    issue["id"].as_str().expect("an id").to_string()
+}
