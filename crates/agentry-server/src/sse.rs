@@ -218,6 +218,9 @@ mod tests {
             token: None,
             on_change: Arc::new(|| {}),
             events: EventFeed::default(),
+            config: Arc::default(),
+            root: std::path::PathBuf::new(),
+            probes: Arc::default(),
         };
         // A stream that had caught up at the start, then did not read while the feed sent
         // every event: the oldest ones are gone from the channel.
