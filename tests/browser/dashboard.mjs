@@ -160,7 +160,9 @@ async function run(page) {
 
   await step("the status panel shows the queue and what to do", async () => {
     await panelReady(page, "status");
-    await page.waitForSelector(testid("recommended-actions"));
+    await page.waitForSelector(
+      `${testid("recommended-actions")}:has-text("Enable lean field fallback to provide last-chance coverage for required fields.")`,
+    );
   });
 
   await step("a reviewer is assigned from the reviews panel", async () => {

@@ -51,9 +51,10 @@ function sessions(s) {
   return [
     facts([
       ["Active", s.active.length],
-      ["Done (24 h)", s.done_24h],
-      ["Errors (24 h)", s.error_24h],
-      ["Overflowed (24 h)", s.overflowed_24h],
+      ["Done (24 h)", s.last_24h.done],
+      ["Verify failed (24 h)", s.last_24h.verify_failed],
+      ["Errors (24 h)", s.last_24h.error],
+      ["Overflowed (24 h)", s.last_24h.overflowed],
     ]),
     active.length ? h("ul", { class: "compact" }, active) : null,
   ];
