@@ -2,6 +2,7 @@
 //! way to make a fresh, empty store; every case runs on its own store and a failure names
 //! its case.
 
+mod alerts;
 mod cases;
 mod ready_property;
 mod sessions;
@@ -100,6 +101,14 @@ const CASES: &[Case] = &[
     (
         "the_next_ready_time_is_the_earliest_future_one",
         sessions::the_next_ready_time_is_the_earliest_future_one,
+    ),
+    (
+        "alert_history_is_kept_newest_first",
+        alerts::alert_history_is_kept_newest_first,
+    ),
+    (
+        "an_alert_record_keeps_absent_errors_and_every_severity",
+        alerts::an_alert_record_keeps_absent_errors_and_every_severity,
     ),
 ];
 

@@ -5,6 +5,7 @@ use agentry_core::{
 use serde_json::Value;
 
 use crate::StoreError;
+use crate::alert::AlertRecord;
 use crate::session::{
     AgentRun, AgentRunEnd, Claim, ClaimHolder, LiveAgentRun, MergeResult, NewAgentRun, SessionEnd,
     SessionRecord,
@@ -162,4 +163,10 @@ pub trait Store: Send + Sync {
         evidence: &Value,
         now: Timestamp,
     ) -> Result<MergeResult, StoreError>;
+
+    /// Adds an alert's outcome to the alert history; returns its id.
+    fn record_alert(&self, record: &AlertRecord) -> Result<i64, StoreError>;
+
+    /// The alert history, newest first, at most `limit` entries.
+    fn alerts(&self, limit: usize) -> Result<Vec<AlertRecord>, StoreError>;
 }

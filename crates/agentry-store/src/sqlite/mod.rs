@@ -1,5 +1,6 @@
 //! The SQLite backend: one database file, WAL journal, one connection behind a mutex.
 
+mod alerts;
 mod claims;
 mod import;
 mod merge;
@@ -19,6 +20,7 @@ use agentry_core::{
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
+use crate::alert::AlertRecord;
 use crate::session::{
     AgentRun, AgentRunEnd, Claim, ClaimHolder, LiveAgentRun, MergeResult, NewAgentRun, SessionEnd,
     SessionRecord,
@@ -353,5 +355,13 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> Result<MergeResult, StoreError> {
         self.write(|tx| merge::record(tx, id, replay_key, evidence, now))
+    }
+
+    fn record_alert(&self, record: &AlertRecord) -> Result<i64, StoreError> {
+        alerts::record(&self.conn(), record)
+    }
+
+    fn alerts(&self, limit: usize) -> Result<Vec<AlertRecord>, StoreError> {
+        alerts::list(&self.conn(), limit)
     }
 }
