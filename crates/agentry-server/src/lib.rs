@@ -4,6 +4,7 @@
 //! It may use the core and store crates; it must not depend on the engine or the CLI (the
 //! binary runs the dispatcher beside it and passes in how to wake it).
 
+mod alerts;
 mod auth;
 mod body;
 mod diagnostics;
@@ -66,6 +67,7 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/diagnostics/task_queue",
             get(diagnostics::task_queue),
         )
+        .route("/api/v1/alerts", get(alerts::history))
         .route("/metrics", get(metrics::metrics))
         .fallback(|| async { ApiError::not_found("no such path") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
