@@ -1,10 +1,12 @@
 //! agentry's domain model: issues, their statuses and the allowed transitions, links, events,
 //! the issue session state machine and its `loop_snapshot.v1` records, the ready-queue and
-//! scheduling rules, merge-close rules, reviewer verdicts, config and the import formats.
+//! scheduling rules, merge-close rules, reviewer verdicts, ops alert rules, config and the import
+//! formats.
 //!
 //! This crate is the functional core: no IO, no async, no clock. Time and randomness are passed
 //! in. It must not depend on any other agentry crate.
 
+pub mod alerts;
 pub mod config;
 pub mod event;
 pub mod flags;

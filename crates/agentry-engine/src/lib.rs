@@ -4,7 +4,10 @@
 //!
 //! Decisions live in `agentry-core`; this crate only performs them. It may use the core,
 //! store, agents, workspace and process crates, never the server or the CLI.
+//!
+//! [`AlertPublisher`] sends ops alerts to webhooks and keeps their history in the store.
 
+pub mod alerts;
 mod dispatcher;
 mod driver;
 pub mod dry_run;
@@ -22,6 +25,7 @@ pub mod timings;
 mod turn;
 pub mod wake;
 
+pub use alerts::{AlertPublisher, Retry};
 pub use dispatcher::{RunOptions, run};
 pub use identity::Identity;
 pub use merge_watch::scan as merge_scan;

@@ -5,6 +5,7 @@
 //! agents); it must not depend on the CLI. The binary runs the dispatcher beside it and passes
 //! in how to wake it.
 
+mod alerts;
 mod auth;
 mod body;
 mod dashboard;
@@ -112,6 +113,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/reviews/assign", post(reviews::assign))
         .route("/api/v1/tools/diagnostics", get(tools::diagnostics))
         .route("/api/v1/openapi.json", get(openapi::document))
+        .route("/api/v1/alerts", get(alerts::history))
         .route("/metrics", get(metrics::metrics))
         .fallback(|| async { ApiError::not_found("no such path") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })

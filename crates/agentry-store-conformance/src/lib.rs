@@ -2,6 +2,7 @@
 //! way to make a fresh, empty store; every case runs on its own store and a failure names
 //! its case.
 
+mod alerts;
 mod cases;
 mod operator;
 mod ready_property;
@@ -117,6 +118,14 @@ const CASES: &[Case] = &[
     (
         "the_last_event_id_is_the_latest",
         sessions::the_last_event_id_is_the_latest,
+    ),
+    (
+        "alert_history_is_kept_newest_first",
+        alerts::alert_history_is_kept_newest_first,
+    ),
+    (
+        "an_alert_record_keeps_absent_errors_and_every_severity",
+        alerts::an_alert_record_keeps_absent_errors_and_every_severity,
     ),
 ];
 

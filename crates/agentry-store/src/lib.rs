@@ -5,6 +5,7 @@
 //! what may change live in `agentry-core`; a backend only keeps them. This crate must not
 //! depend on the engine, the agents or the CLI.
 
+pub mod alert;
 mod error;
 pub mod operator;
 pub mod session;

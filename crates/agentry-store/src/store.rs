@@ -5,6 +5,7 @@ use agentry_core::{
 use serde_json::Value;
 
 use crate::StoreError;
+use crate::alert::AlertRecord;
 use crate::operator::{ReviewAssignment, StateEntry};
 use crate::session::{
     AgentRun, AgentRunEnd, Claim, ClaimHolder, LiveAgentRun, MergeResult, NewAgentRun, SessionEnd,
@@ -190,4 +191,10 @@ pub trait Store: Send + Sync {
 
     /// Every review assignment, newest first.
     fn review_assignments(&self) -> Result<Vec<ReviewAssignment>, StoreError>;
+
+    /// Adds an alert's outcome to the alert history; returns its id.
+    fn record_alert(&self, record: &AlertRecord) -> Result<i64, StoreError>;
+
+    /// The alert history, newest first, at most `limit` entries.
+    fn alerts(&self, limit: usize) -> Result<Vec<AlertRecord>, StoreError>;
 }

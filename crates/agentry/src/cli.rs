@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use agentry_core::alerts::Severity;
 use agentry_core::{IssueId, LinkKind, Status};
 use clap::{Args, Parser, Subcommand};
 
@@ -110,6 +111,9 @@ pub enum Command {
     /// Show or check the effective configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Ops alerts: send a test alert, list what was sent.
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
     /// Measure and print figures: the store, the session loop, worktree sessions, dispatch
     /// latency (all of them when none is named, each in its own process).
     Bench {
@@ -132,6 +136,7 @@ impl Command {
                 | Command::Runs { .. }
                 | Command::Config(_)
                 | Command::Status { .. }
+                | Command::Alerts(AlertsCommand::List { .. })
         )
     }
 }
@@ -340,4 +345,25 @@ pub enum ConfigCommand {
     },
     /// Check the configuration and say whether it is valid.
     Validate,
+}
+
+#[derive(Subcommand)]
+pub enum AlertsCommand {
+    /// Send one synthetic alert through the configured routes now (no debounce); say where it
+    /// went and how it fared. Exits 1 if it was not delivered.
+    Test {
+        /// info, warning or error, which `severity:SEVERITY` routes match.
+        #[arg(long, default_value = "error")]
+        severity: Severity,
+        /// The alert's id, which `alert:ID` routes match.
+        #[arg(long, default_value = "agentry_test")]
+        id: String,
+    },
+    /// The alert history (sent, failed, debounced, filtered), newest first.
+    List {
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
 }

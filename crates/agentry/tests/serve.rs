@@ -260,3 +260,30 @@ fn the_dashboard_is_served_with_its_types_and_etags() {
     assert_eq!(status, 404);
     assert!(error_of(&err).contains("missing.js"), "{err}");
 }
+
+#[test]
+fn the_alert_history_is_served_behind_the_token() {
+    let repo = Repo::initialized();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let receiver = runtime.block_on(agentry_testkit::WebhookReceiver::start(Vec::new()));
+    let url = receiver.base_url();
+    let hook = [("ALERTS__WEBHOOK_URL", url.as_str())];
+    support::assert_ok(&repo.run_env(&["alerts", "test", "--id", "served"], &hook));
+    let token = ("SERVER__SERVICE_TOKEN", "s3cret");
+    let server = Server::start(&repo, &["--no-dispatch"], &[token]);
+    let good = ["Authorization: Bearer s3cret"];
+    assert_eq!(server.get("/api/v1/alerts").0, 401);
+    let (status, history) = server.json("GET", "/api/v1/alerts?limit=5", &good, None);
+    assert_eq!(status, 200, "{history}");
+    let alerts = history["alerts"].as_array().expect("a list");
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(
+        (&alerts[0]["alert_id"], &alerts[0]["outcome"]),
+        (&json!("served"), &json!("sent"))
+    );
+    for bad in ["/api/v1/alerts?limit=5000", "/api/v1/alerts?since=1"] {
+        let (status, body) = server.json("GET", bad, &good, None);
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert!(!error_of(&body).is_empty());
+    }
+}

@@ -4,7 +4,9 @@ use std::fmt;
 
 use toml::{Table, Value};
 
-use super::{AGENT_KEYS, AGENTS_SECTION, Allowed, Config, SETTINGS, Setting, agents, sections};
+use super::{
+    AGENT_KEYS, AGENTS_SECTION, Allowed, Config, NESTED_TABLES, SETTINGS, Setting, agents, sections,
+};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -99,6 +101,10 @@ pub fn load(
             ))
         })?;
     agents::check(&config.agents, &config.roles).map_err(ConfigError::Invalid)?;
+    config
+        .alerts
+        .validate()
+        .map_err(|e| ConfigError::Invalid(e.to_string()))?;
     config.origins = given;
     Ok(config)
 }
@@ -144,7 +150,10 @@ fn check_file_shape(table: &Table) -> Result<(), ConfigError> {
         };
         if section == AGENTS_SECTION {
             check_agent_tables(keys)?;
-        } else if let Some(key) = keys.keys().find(|k| find_setting(section, k).is_none()) {
+        } else if let Some(key) = keys
+            .keys()
+            .find(|k| find_setting(section, k).is_none() && !is_nested_table(section, k))
+        {
             return Err(unknown_key(section, key, Origin::File));
         }
     }
@@ -229,6 +238,10 @@ fn find_setting(section: &str, key: &str) -> Option<&'static Setting> {
         .find(|s| s.section == section && s.key == key)
 }
 
+fn is_nested_table(section: &str, key: &str) -> bool {
+    NESTED_TABLES.contains(&(section, key))
+}
+
 fn section_value<'a>(table: &'a Table, setting: &Setting) -> Option<&'a Value> {
     table.get(setting.section)?.as_table()?.get(setting.key)
 }
@@ -243,10 +256,11 @@ fn section_table<'a>(table: &'a mut Table, section: &str) -> &'a mut Table {
 }
 
 fn unknown_key(section: &str, key: &str, origin: Origin) -> ConfigError {
-    let known: Vec<&str> = SETTINGS
-        .iter()
-        .filter(|s| s.section == section)
+    let settings = SETTINGS.iter().filter(|s| s.section == section);
+    let tables = NESTED_TABLES.iter().filter(|(s, _)| *s == section);
+    let known: Vec<&str> = settings
         .map(|s| s.key)
+        .chain(tables.map(|(_, table)| *table))
         .collect();
     ConfigError::UnknownKey {
         section: section.to_string(),
@@ -453,6 +467,66 @@ mod tests {
             err.contains("agents.impl.base_url: wire_api and api_key_env"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn alerts_read_routes_and_thresholds_and_take_scalars_from_the_environment() {
+        let file = "[alerts]\nseverity_filter = \"warning\"\n[alerts.routes.\"alert:stale\"]\nwebhook_url = \"http://127.0.0.1:9/a\"\n[alerts.slo_thresholds]\nstale = 30\n";
+        let vars = env(&[
+            ("ALERTS__ENABLED", "true"),
+            ("ALERTS__WEBHOOK_URL", "https://hooks.example/x"),
+            ("ALERTS__DEBOUNCE_WINDOW_SECS", "60"),
+        ]);
+        let alerts = load(file, vars).unwrap().alerts;
+        assert!(alerts.enabled);
+        assert_eq!(alerts.webhook_url, "https://hooks.example/x");
+        assert_eq!(alerts.debounce_window_secs, 60);
+        assert_eq!(alerts.severity_filter, crate::alerts::Severity::Warning);
+        assert_eq!(
+            alerts.routes["alert:stale"].webhook_url,
+            "http://127.0.0.1:9/a"
+        );
+        assert_eq!(alerts.slo_thresholds["stale"], 30);
+    }
+
+    #[test]
+    fn broken_alert_options_are_refused_naming_the_key() {
+        let refused =
+            |file: &str, vars: &[(&str, &str)]| load(file, env(vars)).unwrap_err().to_string();
+        assert_eq!(
+            refused("", &[("ALERTS__ENABLED", "true")]),
+            "invalid config: alerts.webhook_url: alerts are enabled but no webhook is configured: set alerts.webhook_url or add [alerts.routes.NAME] tables"
+        );
+        let err = refused("[alerts]\ndebounce_window_secs = -5\n", &[]);
+        assert!(
+            err.contains("alerts.debounce_window_secs = -5 (in config.toml)"),
+            "{err}"
+        );
+        let err = refused("[alerts.slo_thresholds]\nstale = 0\n", &[]);
+        assert_eq!(
+            err,
+            "invalid config: alerts.slo_thresholds.stale: must be more than 0 minutes, got 0"
+        );
+        let err = refused("[alerts.routes.x]\nrouting_key = \"k\"\n", &[]);
+        assert!(
+            err.starts_with("invalid config: alerts.routes.x: a route is named"),
+            "{err}"
+        );
+        let err = refused(
+            "[alerts.routes.\"severity:error\"]\nrouting_key = \"k\"\n",
+            &[],
+        );
+        assert!(
+            err.contains("alerts.routes.severity:error.webhook_url: a route needs a webhook URL"),
+            "{err}"
+        );
+        let err = refused("[alerts.routes.\"alert:a\"]\nurl = \"http://x\"\n", &[]);
+        assert!(err.contains("alerts.routes.alert:a"), "{err}");
+        assert!(err.contains("unknown field `url`"), "{err}");
+        let err = refused("[alerts]\nroute = 1\n", &[]);
+        assert!(err.ends_with("known keys in [alerts]: enabled, webhook_url, routing_key, environment, source, debounce_window_secs, severity_filter, routes, slo_thresholds"), "{err}");
+        let err = refused("", &[("ALERTS__SEVERITY_FILTER", "critical")]);
+        assert!(err.contains("alerts.severity_filter = critical"), "{err}");
     }
 
     #[test]

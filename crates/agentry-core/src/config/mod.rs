@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::alerts::AlertsConfig;
+
 pub use agents::{AGENT_KEYS, AgentConfig, AgentKind, RolesConfig, default_pass_env};
 pub use load::{ConfigError, load};
 pub use render::render;
@@ -27,6 +29,7 @@ pub struct Config {
     pub roles: RolesConfig,
     pub budgets: BudgetsConfig,
     pub server: ServerConfig,
+    pub alerts: AlertsConfig,
     pub agents: BTreeMap<String, AgentConfig>,
     /// Where each setting given was set (`section.key` → "config.toml" or "env NAME"); the
     /// ones not listed have their defaults.
@@ -314,7 +317,56 @@ pub const SETTINGS: &[Setting] = &[
         doc: "The bearer token `agentry serve` requires for changes and diagnostics; empty: none (loopback only).",
         allowed: Allowed::Text,
     },
+    Setting {
+        section: "alerts",
+        key: "enabled",
+        doc: "Send ops alerts (raised health conditions) to the webhooks below.",
+        allowed: Allowed::Bool,
+    },
+    Setting {
+        section: "alerts",
+        key: "webhook_url",
+        doc: "The default webhook (http:// or https://) for alerts no route below takes; empty: none.",
+        allowed: Allowed::Text,
+    },
+    Setting {
+        section: "alerts",
+        key: "routing_key",
+        doc: "Sent as routingKey with alerts to the default webhook (e.g. a PagerDuty routing key).",
+        allowed: Allowed::Text,
+    },
+    Setting {
+        section: "alerts",
+        key: "environment",
+        doc: "Sent as environment with every alert (e.g. staging); empty: none.",
+        allowed: Allowed::Text,
+    },
+    Setting {
+        section: "alerts",
+        key: "source",
+        doc: "Sent as source with every alert.",
+        allowed: Allowed::NonEmptyText,
+    },
+    Setting {
+        section: "alerts",
+        key: "debounce_window_secs",
+        doc: "An alert is sent to the same webhook and routing key at most once in this many seconds.",
+        allowed: Allowed::Integer {
+            min: 0,
+            max: 86_400,
+        },
+    },
+    Setting {
+        section: "alerts",
+        key: "severity_filter",
+        doc: "The least severity that is sent.",
+        allowed: Allowed::Choice(&["info", "warning", "error"]),
+    },
 ];
+
+/// Tables inside a section that are not settings of their own: `[alerts.routes.NAME]` and
+/// `[alerts.slo_thresholds]`. They are read from the file only.
+pub const NESTED_TABLES: &[(&str, &str)] = &[("alerts", "routes"), ("alerts", "slo_thresholds")];
 
 /// The section of `[agents.NAME]` tables, which has no fixed keys of its own.
 pub const AGENTS_SECTION: &str = "agents";

@@ -2,7 +2,7 @@
 
 use toml::{Table, Value};
 
-use super::{AGENTS_SECTION, Config, SETTINGS, sections};
+use super::{AGENTS_SECTION, Config, NESTED_TABLES, SETTINGS, sections};
 
 /// Every setting with its value and a one-line comment, section by section.
 pub fn render(config: &Config) -> String {
@@ -18,10 +18,38 @@ pub fn render(config: &Config) -> String {
             let value: &Value = &values[setting.key];
             text.push_str(&format!("# {}\n{} = {}\n", setting.doc, setting.key, value));
         }
+        text.push_str(&nested_text(section, values));
     }
     text.push_str(&agents_text(config));
     text
 }
+
+/// A section's nested tables as they are set, or a commented example when none is.
+fn nested_text(section: &str, values: &Table) -> String {
+    let names = NESTED_TABLES.iter().filter(|(s, _)| *s == section);
+    let nested: Table = names
+        .filter_map(|(_, name)| Some((name.to_string(), values.get(*name)?.clone())))
+        .collect();
+    match nested.is_empty() {
+        true if section == "alerts" => ALERTS_EXAMPLE.to_string(),
+        true => String::new(),
+        false => {
+            let wrapper = Table::from_iter([(section.to_string(), Value::Table(nested))]);
+            format!("\n{}", toml::to_string(&wrapper).expect("tables serialise"))
+        }
+    }
+}
+
+const ALERTS_EXAMPLE: &str = r#"
+# Routes send some alerts to another webhook: [alerts.routes."alert:ID"] takes one alert,
+# [alerts.routes."severity:error"] one severity; the rest go to webhook_url above. For example:
+# [alerts.routes."severity:error"]
+# webhook_url = "https://events.example.com/v2/enqueue"
+# routing_key = "..."
+# SLO thresholds: minutes an alert may stay raised before it is sent as breaching its SLO.
+# [alerts.slo_thresholds]
+# backlog_stale = 120
+"#;
 
 /// The configured agents, or a commented example when there are none.
 fn agents_text(config: &Config) -> String {
@@ -70,6 +98,19 @@ mod tests {
         let config = load(file, Vec::new()).unwrap();
         assert_eq!(load(&render(&config), Vec::new()).unwrap(), config);
         assert!(render(&Config::default()).contains("# [agents.impl]"));
+    }
+
+    #[test]
+    fn alert_routes_and_slo_thresholds_render_and_load_back() {
+        let file = "[alerts]\nenabled = true\n[alerts.routes.\"severity:error\"]\nwebhook_url = \"https://e.example/x\"\nrouting_key = \"k\"\n[alerts.slo_thresholds]\nbacklog_stale = 120\n";
+        let config = load(file, Vec::new()).unwrap();
+        assert_eq!(config.alerts.slo_thresholds["backlog_stale"], 120);
+        let text = render(&config);
+        assert_eq!(load(&text, Vec::new()).unwrap(), config, "{text}");
+        assert!(!text.contains("# [alerts.routes"), "{text}");
+        let default = render(&Config::default());
+        assert!(default.contains("\n[alerts]\n"), "{default}");
+        assert!(default.contains("# [alerts.slo_thresholds]\n"), "{default}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_sessions.sql"),
     include_str!("migrations/0003_operator.sql"),
+    include_str!("migrations/0004_alerts.sql"),
 ];
 
 /// Brings the schema up to date, refusing a database written by a newer agentry.
@@ -42,7 +43,7 @@ mod tests {
         let err = migrate(&mut conn, "x.db").unwrap_err().to_string();
         assert_eq!(
             err,
-            "the store x.db was written by a newer agentry (schema version 99; this agentry knows up to 3): upgrade agentry"
+            "the store x.db was written by a newer agentry (schema version 99; this agentry knows up to 4): upgrade agentry"
         );
     }
 

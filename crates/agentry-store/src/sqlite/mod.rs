@@ -1,5 +1,6 @@
 //! The SQLite backend: one database file, WAL journal, one connection behind a mutex.
 
+mod alerts;
 mod backup;
 mod claims;
 mod import;
@@ -21,6 +22,7 @@ use agentry_core::{
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
+use crate::alert::AlertRecord;
 use crate::operator::{ReviewAssignment, StateEntry};
 use crate::session::{
     AgentRun, AgentRunEnd, Claim, ClaimHolder, LiveAgentRun, MergeResult, NewAgentRun, SessionEnd,
@@ -402,5 +404,13 @@ impl Store for SqliteStore {
 
     fn review_assignments(&self) -> Result<Vec<ReviewAssignment>, StoreError> {
         operator::review_assignments(&self.conn())
+    }
+
+    fn record_alert(&self, record: &AlertRecord) -> Result<i64, StoreError> {
+        alerts::record(&self.conn(), record)
+    }
+
+    fn alerts(&self, limit: usize) -> Result<Vec<AlertRecord>, StoreError> {
+        alerts::list(&self.conn(), limit)
     }
 }

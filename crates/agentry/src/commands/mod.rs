@@ -1,5 +1,6 @@
 //! One module per subcommand; each takes parsed arguments and prints its result.
 
+mod alerts;
 mod backup;
 mod bench;
 mod config;
@@ -45,6 +46,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Init => init::run(&dir),
         Command::Bench { which, issues } => bench::run(which, issues),
         Command::Config(command) => config::run(&dir, command),
+        Command::Alerts(command) => alerts::run(&Project::find(&dir)?, command),
         Command::Ready { limit, json } => ready::run(&Project::find(&dir)?, limit, json),
         Command::Run(args) if args.dry_run => run::dry_run(),
         Command::Run(args) => run::run(&Project::find(&dir)?, args),
