@@ -7,6 +7,7 @@
 //!
 //! [`AlertPublisher`] sends ops alerts to webhooks and keeps their history in the store.
 
+mod alert_monitor;
 pub mod alerts;
 mod dispatcher;
 mod driver;
@@ -25,6 +26,7 @@ pub mod timings;
 mod turn;
 pub mod wake;
 
+pub use alert_monitor::monitor as monitor_alerts;
 pub use alerts::{AlertPublisher, Retry};
 pub use dispatcher::{RunOptions, run};
 pub use identity::Identity;

@@ -9,6 +9,7 @@ use agentry_core::{EventType, Status};
 use std::time::Duration;
 
 use agentry_engine::timings::{DISPATCH_LATENCY, Histogram, HistogramSnapshot, VERIFY_TIME};
+use agentry_store::alert::AlertOutcome;
 use agentry_store::session::AgentRun;
 use agentry_store::{IssueFilter, Store};
 use axum::extract::State;
@@ -46,6 +47,7 @@ fn render(store: &dyn Store) -> Result<String, ApiError> {
     run_totals(&mut out, &runs);
     run_times(&mut out, &runs);
     timings(&mut out);
+    alerts(&mut out, store)?;
     // Registered at 0 so that dashboards and alerts find it before a planner ever fails.
     family(
         &mut out,
@@ -173,6 +175,29 @@ fn run_times(out: &mut String, runs: &[AgentRun]) {
         let labels = format!("backend=\"{}\",role=\"{role}\"", escape(backend));
         buckets(out, name, &labels, &histogram.snapshot());
     }
+}
+
+/// Alerts by what became of them (sent, failed, debounced, filtered).
+fn alerts(out: &mut String, store: &dyn Store) -> Result<(), ApiError> {
+    let mut by: BTreeMap<&str, usize> = AlertOutcome::ALL.iter().map(|o| (o.as_str(), 0)).collect();
+    for record in store.alerts(usize::MAX)? {
+        *by.entry(record.outcome.as_str()).or_default() += 1;
+    }
+    family(
+        out,
+        "agentry_alerts_total",
+        "counter",
+        "Ops alerts, by outcome.",
+    );
+    for (outcome, n) in by {
+        line(
+            out,
+            "agentry_alerts_total",
+            &format!("outcome=\"{outcome}\""),
+            n,
+        );
+    }
+    Ok(())
 }
 
 fn timings(out: &mut String) {

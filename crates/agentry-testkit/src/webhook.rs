@@ -3,12 +3,14 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::RecordedRequest;
@@ -25,6 +27,8 @@ pub struct WebhookReceiver {
 struct Inbox {
     statuses: VecDeque<StatusCode>,
     requests: Vec<RecordedRequest>,
+    /// Woken at each request, for [`WebhookReceiver::wait_for`].
+    arrived: Arc<Notify>,
 }
 
 impl WebhookReceiver {
@@ -37,7 +41,7 @@ impl WebhookReceiver {
             .collect();
         let inbox = Arc::new(Mutex::new(Inbox {
             statuses,
-            requests: Vec::new(),
+            ..Inbox::default()
         }));
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
@@ -64,6 +68,25 @@ impl WebhookReceiver {
     /// Every request received so far, in order, whatever it was answered.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.inbox).requests.clone()
+    }
+
+    /// Waits until `count` requests have arrived, at most `bound`; returns them all.
+    pub async fn wait_for(&self, count: usize, bound: Duration) -> Vec<RecordedRequest> {
+        let deadline = tokio::time::Instant::now() + bound;
+        loop {
+            let arrived = lock(&self.inbox).arrived.clone();
+            let notified = arrived.notified();
+            let requests = self.requests();
+            if requests.len() >= count {
+                return requests;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                panic!(
+                    "{} of {count} requests arrived within {bound:?}",
+                    requests.len()
+                );
+            }
+        }
     }
 }
 
@@ -94,6 +117,7 @@ async fn receive(
     inbox
         .requests
         .push(RecordedRequest::new(&method, &uri, &headers, &body));
+    inbox.arrived.notify_waiters();
     inbox.statuses.pop_front().unwrap_or(StatusCode::OK)
 }
 

@@ -30,14 +30,6 @@ impl Setup {
         self.runtime.block_on(WebhookReceiver::start(statuses))
     }
 
-    /// Adds TOML to the end of config.toml.
-    fn append_config(&self, text: &str) {
-        let path = self.repo.file(".agentry/config.toml");
-        let mut config = std::fs::read_to_string(&path).unwrap();
-        config.push_str(text);
-        std::fs::write(&path, config).unwrap();
-    }
-
     fn history(&self) -> Vec<Value> {
         let list = json_of(&self.repo.run(&["alerts", "list", "--json"]));
         list["alerts"].as_array().expect("a list of alerts").clone()
@@ -115,7 +107,7 @@ fn routes_and_slo_thresholds_from_the_file_are_used() {
     let setup = Setup::new();
     let default = setup.receiver(Vec::new());
     let pager = setup.receiver(Vec::new());
-    setup.append_config(&format!(
+    setup.repo.append_config(&format!(
         "\n[alerts.routes.\"severity:warning\"]\nwebhook_url = \"{}/pager\"\nrouting_key = \"pk\"\n\n[alerts.slo_thresholds]\ndisk_full = 15\n",
         pager.base_url()
     ));
@@ -233,7 +225,9 @@ fn broken_alert_options_are_refused_at_start_up_naming_the_key() {
             ],
         );
     }
-    setup.append_config("\n[alerts.slo_thresholds]\nbacklog_stale = 0\n");
+    setup
+        .repo
+        .append_config("\n[alerts.slo_thresholds]\nbacklog_stale = 0\n");
     for args in [&["alerts", "test"][..], &["run", "--until-idle"]] {
         let out = setup.repo.run(args);
         assert_refused(
@@ -246,7 +240,52 @@ fn broken_alert_options_are_refused_at_start_up_naming_the_key() {
 #[test]
 fn a_route_without_a_webhook_is_refused_naming_the_key() {
     let setup = Setup::new();
-    setup.append_config("\n[alerts.routes.\"severity:error\"]\nrouting_key = \"k\"\n");
+    setup
+        .repo
+        .append_config("\n[alerts.routes.\"severity:error\"]\nrouting_key = \"k\"\n");
     let out = setup.repo.run(&["run", "--until-idle"]);
     assert_refused(&out, &["alerts.routes.severity:error.webhook_url"]);
+}
+
+#[test]
+fn a_running_server_raises_health_alerts_to_the_webhook() {
+    let setup = Setup::new();
+    let receiver = setup.receiver(Vec::new());
+    let hook = format!("{}/hook", receiver.base_url());
+    setup.repo.ok(&["flags", "enable", "lean.plan_rewrite"]);
+    let store = agentry_store::SqliteStore::open(
+        &setup.repo.file(".agentry/agentry.db"),
+        std::time::Duration::from_secs(5),
+    )
+    .unwrap();
+    let error = json!({"lastError": "req-7: the model answered 500"});
+    let now = agentry_core::Timestamp::now();
+    agentry_store::Store::put_state(&store, "lean:plan_rewrite", &error, now).unwrap();
+    let env = [
+        ("ALERTS__ENABLED", "true"),
+        ("ALERTS__WEBHOOK_URL", hook.as_str()),
+        ("ALERTS__CHECK_INTERVAL_SECS", "1"),
+        ("SERVER__SERVICE_TOKEN", "t"),
+    ];
+    let server = support::server::Server::start(&setup.repo, &["--no-dispatch"], &env);
+    let bound = std::time::Duration::from_secs(30);
+    let requests = setup.runtime.block_on(receiver.wait_for(1, bound));
+    let alert = &requests[0].body["alerts"][0];
+    assert_eq!(alert["id"], "plan_rewrite_error");
+    assert_eq!(alert["severity"], "error");
+    assert_eq!(alert["description"], "req-7: the model answered 500");
+
+    let (status, history) =
+        server.json("GET", "/api/v1/alerts", &["Authorization: Bearer t"], None);
+    assert_eq!(status, 200, "{history}");
+    let sent = history["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["alert_id"] == "plan_rewrite_error");
+    assert_eq!(
+        sent.map(|a| a["outcome"].clone()),
+        Some(json!("sent")),
+        "{history}"
+    );
 }

@@ -20,6 +20,8 @@ pub struct AlertsConfig {
     pub debounce_window_secs: i64,
     /// Alerts below this severity are not sent.
     pub severity_filter: Severity,
+    /// Seconds between health checks of a running orchestrator.
+    pub check_interval_secs: u64,
     /// Keyed `alert:ID` or `severity:SEVERITY`.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub routes: BTreeMap<String, Route>,
@@ -54,6 +56,7 @@ impl Default for AlertsConfig {
             source: "agentry".into(),
             debounce_window_secs: 300,
             severity_filter: Severity::Info,
+            check_interval_secs: 60,
             routes: BTreeMap::new(),
             slo_thresholds: BTreeMap::new(),
         }

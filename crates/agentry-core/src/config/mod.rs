@@ -362,6 +362,12 @@ pub const SETTINGS: &[Setting] = &[
         doc: "The least severity that is sent.",
         allowed: Allowed::Choice(&["info", "warning", "error"]),
     },
+    Setting {
+        section: "alerts",
+        key: "check_interval_secs",
+        doc: "How often a running orchestrator checks its health and raises alerts.",
+        allowed: Allowed::Integer { min: 1, max: 3_600 },
+    },
 ];
 
 /// Tables inside a section that are not settings of their own: `[alerts.routes.NAME]` and

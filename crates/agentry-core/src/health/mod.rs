@@ -5,9 +5,11 @@
 //! stands), then "Enable ...", then "Monitor ...".
 
 mod actions;
+mod alerts;
 mod snapshot;
 
 pub use actions::{INVESTIGATE, MONITOR_HEALTHY, needs_investigation, recommended_actions};
+pub use alerts::{READY_WAIT_ALERT_SECS, raised_alerts};
 pub use snapshot::{
     ActiveSession, OrchestratorStatus, QueueStatus, RecentError, SessionCounts, StatusSnapshot,
 };

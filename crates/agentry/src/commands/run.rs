@@ -1,5 +1,6 @@
 //! `agentry run` (and `--dry-run`) and `agentry merge-watch`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use agentry_engine::{RunOptions, RunSummary, merge_scan};
@@ -21,9 +22,18 @@ pub fn run(project: &Project, args: RunArgs) -> Result<()> {
         let options = RunOptions {
             until_idle: args.until_idle,
         };
-        agentry_engine::run(engine, options, stop)
-            .await
-            .map_err(anyhow::Error::msg)
+        let config = Arc::new(project.config.clone());
+        // The health check ends with the run, which may end before a signal (until idle).
+        let checks = stop.child_token();
+        let alerts = agentry_engine::monitor_alerts(engine.store.clone(), config, checks.clone());
+        let run = async {
+            let summary = agentry_engine::run(engine, options, stop).await;
+            checks.cancel();
+            summary.map_err(anyhow::Error::msg)
+        };
+        let (summary, alerted) = tokio::join!(run, alerts);
+        alerted?;
+        summary
     })?;
     if args.json {
         return output::json(&summary);

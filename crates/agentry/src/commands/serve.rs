@@ -31,11 +31,13 @@ pub fn run(project: &Project, bind: SocketAddr, no_dispatch: bool, force: bool) 
         None => Arc::new(project.open_store()?),
     };
     let runtime_dir = project.root.join(RUNTIME_DIR);
+    let config = Arc::new(project.config.clone());
+    let (alert_store, alert_config) = (store.clone(), config.clone());
     let state = AppState {
         store,
         token: (!token.is_empty()).then_some(token),
         on_change: Arc::new(move || agentry_engine::wake::wake_dispatchers(&runtime_dir)),
-        config: Arc::new(project.config.clone()),
+        config,
         root: project.root.clone(),
         probes: Arc::default(),
         events: EventFeed::default(),
@@ -45,6 +47,7 @@ pub fn run(project: &Project, bind: SocketAddr, no_dispatch: bool, force: bool) 
             super::guard::check(project, engine, force).await?;
         }
         let stop = stop_on_signals()?;
+        let alerts = agentry_engine::monitor_alerts(alert_store, alert_config, stop.clone());
         let listener = tokio::net::TcpListener::bind(bind)
             .await
             .with_context(|| format!("could not listen on {bind}"))?;
@@ -65,8 +68,9 @@ pub fn run(project: &Project, bind: SocketAddr, no_dispatch: bool, force: bool) 
             result.map(|_| ()).map_err(anyhow::Error::msg)
         };
         let server = agentry_server::serve(listener, state, stop.clone());
-        let (dispatched, served) = tokio::join!(dispatcher, server);
+        let (dispatched, served, alerted) = tokio::join!(dispatcher, server, alerts);
         served.context("the HTTP server failed")?;
+        alerted?;
         dispatched
     })
 }
