@@ -1,6 +1,7 @@
 //! The health check of a running orchestrator: every `alerts.check_interval_secs` it takes
-//! the status snapshot and publishes the alerts its conditions raise.
+//! the status snapshot and the planner health report and publishes the alerts they raise.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ use crate::alerts::{AlertClientError, AlertPublisher, Retry};
 pub async fn monitor(
     store: Arc<dyn Store>,
     config: Arc<Config>,
+    prompts_dir: PathBuf,
     stop: CancellationToken,
 ) -> Result<(), AlertClientError> {
     if !config.alerts.enabled {
@@ -28,15 +30,17 @@ pub async fn monitor(
             _ = tick.tick() => {}
             _ = stop.cancelled() => return Ok(()),
         }
-        let (store, config) = (store.clone(), config.clone());
+        let (store, config, prompts) = (store.clone(), config.clone(), prompts_dir.clone());
         let now = Timestamp::now();
-        let snapshot = tokio::task::spawn_blocking(move || {
-            crate::status::snapshot(store.as_ref(), &config, now)
+        let raised = tokio::task::spawn_blocking(move || {
+            let snapshot = crate::status::snapshot(store.as_ref(), &config, now)?;
+            let planner = crate::status::planner_report(store.as_ref(), Some(&prompts), now)?;
+            Ok::<_, agentry_store::StoreError>([raised_alerts(&snapshot), planner.alerts].concat())
         })
         .await;
-        match snapshot {
-            Ok(Ok(snapshot)) => {
-                publisher.publish(raised_alerts(&snapshot), now).await;
+        match raised {
+            Ok(Ok(raised)) => {
+                publisher.publish(raised, now).await;
             }
             Ok(Err(err)) => {
                 tracing::warn!(operation = "alerts", "could not read the status: {err}")

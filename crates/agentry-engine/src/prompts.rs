@@ -73,23 +73,22 @@ impl Prompts {
     /// The defaults, replaced by any template file present in `dir`. Every template is
     /// checked here, so a broken one stops a run before it claims anything.
     pub fn load(dir: Option<&Path>) -> Result<Self, PromptError> {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.set_keep_trailing_newline(true);
+        let mut env = new_env();
         for (_, name, default) in DEFAULTS {
-            let text = match dir.map(|d| d.join(name)).filter(|p| p.is_file()) {
-                Some(path) => {
-                    std::fs::read_to_string(&path).map_err(|source| PromptError::Read {
-                        path: path.display().to_string(),
-                        source,
-                    })?
-                }
-                None => default.to_string(),
-            };
-            env.add_template_owned(name, text)
-                .map_err(|e| template_error(name, &e))?;
+            add_template(&mut env, dir, name, default)?;
         }
         Ok(Self { env })
+    }
+
+    /// Each role's template on its own: its name, and why it cannot be used if it cannot.
+    pub fn check_each(dir: Option<&Path>) -> Vec<(Role, &'static str, Option<PromptError>)> {
+        DEFAULTS
+            .iter()
+            .map(|(role, name, default)| {
+                let checked = add_template(&mut new_env(), dir, name, default);
+                (*role, *name, checked.err())
+            })
+            .collect()
     }
 
     pub fn render(&self, role: Role, context: &PromptContext) -> Result<String, PromptError> {
@@ -102,6 +101,31 @@ impl Prompts {
             .render(Value::from_serialize(context))
             .map_err(|e| template_error(name, &e))
     }
+}
+
+fn new_env() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_keep_trailing_newline(true);
+    env
+}
+
+/// Adds the template file in `dir` if there is one, else the default; checks it compiles.
+fn add_template(
+    env: &mut Environment<'static>,
+    dir: Option<&Path>,
+    name: &'static str,
+    default: &str,
+) -> Result<(), PromptError> {
+    let text = match dir.map(|d| d.join(name)).filter(|p| p.is_file()) {
+        Some(path) => std::fs::read_to_string(&path).map_err(|source| PromptError::Read {
+            path: path.display().to_string(),
+            source,
+        })?,
+        None => default.to_string(),
+    };
+    env.add_template_owned(name, text)
+        .map_err(|e| template_error(name, &e))
 }
 
 fn template_name(role: Role) -> &'static str {

@@ -5,6 +5,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use agentry_core::config::Config;
 use agentry_core::flags::{Flag, FlagValue};
+use agentry_core::health::planner::{
+    Backlog, FAILURE_WINDOW_SECS, FLAPPING_RETURNS, PlannerReport, PlannerSteps, PlannerTelemetry,
+    StepTemplate,
+};
 use agentry_core::health::{
     ActiveSession, AgentFailure, AgentPause, BudgetSpent, Conditions, LeanFeature,
     OrchestratorStatus, QueueStatus, REPEATED_ERRORS, RecentError, RepeatedError, SessionCounts,
@@ -303,4 +307,57 @@ fn budget_spent(
         spent_usd: spent,
         limit_usd: limit,
     }))
+}
+
+/// The planner health report. Until plans are made by a planner of their own, the planner is
+/// the session loop: its steps are the role templates.
+pub fn planner_report(
+    store: &dyn Store,
+    prompts_dir: Option<&std::path::Path>,
+    now: Timestamp,
+) -> Result<PlannerReport, StoreError> {
+    let steps = crate::prompts::Prompts::check_each(prompts_dir)
+        .into_iter()
+        .map(|(role, template, problem)| StepTemplate {
+            step: role.as_str().to_string(),
+            template: template.to_string(),
+            template_found: true,
+            template_active: problem.is_none(),
+        })
+        .collect();
+    let planners = vec![PlannerSteps {
+        name: "session".into(),
+        steps,
+    }];
+    let window = store.recent_events(now.plus_secs(-FAILURE_WINDOW_SECS), WINDOW_EVENTS)?;
+    let queue = queue(store, now)?;
+    let backlog = Backlog {
+        ready: queue.ready,
+        oldest_ready_age_s: queue.oldest_ready_age_s,
+        flapping: flapping(&window),
+    };
+    let telemetry = PlannerTelemetry {
+        recent_failures: session_counts(&window).error,
+        contract_failures: 0,
+    };
+    Ok(PlannerReport::new(now, planners, backlog, telemetry))
+}
+
+/// Issues a session put back in the queue at least [`FLAPPING_RETURNS`] times in the window.
+fn flapping(window: &[Event]) -> Vec<IssueId> {
+    let mut returns: BTreeMap<&IssueId, u32> = BTreeMap::new();
+    for event in window
+        .iter()
+        .filter(|e| e.event_type == EventType::StatusChanged)
+    {
+        let (from, to) = (&event.data["from"], &event.data["to"]);
+        if from == "in_progress" && to == "open" {
+            *returns.entry(&event.issue_id).or_default() += 1;
+        }
+    }
+    returns
+        .into_iter()
+        .filter(|(_, n)| *n >= FLAPPING_RETURNS)
+        .map(|(id, _)| id.clone())
+        .collect()
 }

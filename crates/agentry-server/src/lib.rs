@@ -16,6 +16,7 @@ mod flags;
 mod health;
 mod metrics;
 mod openapi;
+mod planner;
 mod reviews;
 mod sse;
 mod status;
@@ -53,6 +54,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The repository, where agents' relative scripts live.
     pub root: PathBuf,
+    /// Where the project's prompt templates are.
+    pub prompts_dir: PathBuf,
     pub probes: Arc<tools::ProbeCache>,
     /// New events for the event streams.
     pub events: EventFeed,
@@ -113,6 +116,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/reviews/assign", post(reviews::assign))
         .route("/api/v1/tools/diagnostics", get(tools::diagnostics))
         .route("/api/v1/openapi.json", get(openapi::document))
+        .route("/api/diagnostics/planner", get(planner::health))
         .route("/api/v1/alerts", get(alerts::history))
         .route("/metrics", get(metrics::metrics))
         .fallback(|| async { ApiError::not_found("no such path") })

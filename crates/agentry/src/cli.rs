@@ -79,6 +79,9 @@ pub enum Command {
     /// Runtime switches, kept in the store: list, enable or disable them.
     #[command(subcommand)]
     Flags(FlagsCommand),
+    /// The planner: its health report.
+    #[command(subcommand)]
+    Planner(PlannerCommand),
     /// People assigned to review issues that wait on one.
     #[command(subcommand)]
     Reviews(ReviewsCommand),
@@ -186,6 +189,15 @@ pub enum FlagsCommand {
     },
     Disable {
         name: agentry_core::flags::Flag,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum PlannerCommand {
+    /// Templates, backlog, recent failures and the alerts they raise, with a status.
+    Health {
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -303,3 +303,41 @@ fn a_backup_taken_while_serving_restores_the_store_it_copied() {
     assert!(Path::new(&backup).is_file());
     assert_eq!(server.get("/api/v1/tasks").1["total"], 2);
 }
+
+#[test]
+fn the_planner_health_report_reaches_each_status() {
+    let repo = Repo::initialized();
+    let server = serve(&repo);
+    let path = "/api/diagnostics/planner";
+    assert_eq!(server.json("GET", path, &[], None).0, 401);
+    let report = |server: &Server| {
+        let (status, report) = server.json("GET", path, &[AUTH], None);
+        assert_eq!(status, 200, "{report}");
+        report
+    };
+    let healthy = report(&server);
+    assert_eq!(healthy["status"], "Healthy", "{healthy}");
+    assert_eq!(healthy["planners"][0]["steps"].as_array().unwrap().len(), 4);
+
+    let id = create(&server, "fails");
+    let failure = json!({"failed_items": ["agent crashed"]});
+    let now = Timestamp::now();
+    store_of(&repo)
+        .append_event(
+            &id.parse().unwrap(),
+            agentry_core::EventType::SessionError,
+            &failure,
+            now,
+        )
+        .unwrap();
+    let degraded = report(&server);
+    assert_eq!(degraded["status"], "Degraded", "{degraded}");
+    assert_eq!(degraded["alerts"][0]["id"], "planner_recent_failures");
+
+    std::fs::write(repo.file(".agentry/prompts/implementer.md"), "{{ unclosed").unwrap();
+    let critical = report(&server);
+    assert_eq!(critical["status"], "Critical", "{critical}");
+    assert_eq!(critical["alerts"][0]["id"], "planner_template_inactive");
+    let cli = repo.json(&["planner", "health", "--json"]);
+    assert_eq!(cli["status"], "Critical");
+}

@@ -6,6 +6,7 @@
 
 mod actions;
 mod alerts;
+pub mod planner;
 mod snapshot;
 
 pub use actions::{INVESTIGATE, MONITOR_HEALTHY, needs_investigation, recommended_actions};

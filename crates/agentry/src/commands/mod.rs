@@ -17,6 +17,7 @@ mod issue_list;
 mod issue_show;
 mod issue_status;
 mod issue_update;
+mod planner_health;
 mod ready;
 mod recover;
 mod reviews;
@@ -31,7 +32,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use crate::cli::{Cli, Command, IssueCommand};
+use crate::cli::{Cli, Command, IssueCommand, PlannerCommand};
 use crate::project::Project;
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -62,6 +63,9 @@ pub fn run(cli: Cli) -> Result<()> {
         } => serve::run(&Project::find(&dir)?, bind, no_dispatch, force),
         Command::Status { json } => status::run(&Project::find(&dir)?, json),
         Command::Flags(command) => flags::run(&Project::find(&dir)?, command),
+        Command::Planner(PlannerCommand::Health { json }) => {
+            planner_health::run(&Project::find(&dir)?, json)
+        }
         Command::Reviews(command) => reviews::run(&Project::find(&dir)?, command),
         Command::Recover { force } => recover::run(&Project::find(&dir)?, force),
         Command::Backup { path } => backup::backup(&Project::find(&dir)?, &path),

@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 
 use super::engine::{RUNTIME_DIR, build, runtime, stop_on_signals};
 use crate::error::usage;
-use crate::project::Project;
+use crate::project::{PROMPTS_DIR, Project};
 
 pub fn run(project: &Project, bind: SocketAddr, no_dispatch: bool, force: bool) -> Result<()> {
     let token = project.config.server.service_token.clone();
@@ -39,6 +39,7 @@ pub fn run(project: &Project, bind: SocketAddr, no_dispatch: bool, force: bool) 
         on_change: Arc::new(move || agentry_engine::wake::wake_dispatchers(&runtime_dir)),
         config,
         root: project.root.clone(),
+        prompts_dir: project.root.join(PROMPTS_DIR),
         probes: Arc::default(),
         events: EventFeed::default(),
     };
@@ -47,7 +48,9 @@ pub fn run(project: &Project, bind: SocketAddr, no_dispatch: bool, force: bool) 
             super::guard::check(project, engine, force).await?;
         }
         let stop = stop_on_signals()?;
-        let alerts = agentry_engine::monitor_alerts(alert_store, alert_config, stop.clone());
+        let prompts = project.root.join(PROMPTS_DIR);
+        let alerts =
+            agentry_engine::monitor_alerts(alert_store, alert_config, prompts, stop.clone());
         let listener = tokio::net::TcpListener::bind(bind)
             .await
             .with_context(|| format!("could not listen on {bind}"))?;

@@ -1,0 +1,27 @@
+//! `GET /api/diagnostics/planner`: the planner health report.
+
+use agentry_core::Timestamp;
+use agentry_core::health::planner::PlannerReport;
+use axum::Json;
+use axum::extract::State;
+
+use crate::AppState;
+use crate::auth::Authorized;
+use crate::error::ApiError;
+
+pub async fn health(
+    _: Authorized,
+    State(state): State<AppState>,
+) -> Result<Json<PlannerReport>, ApiError> {
+    let prompts = state.prompts_dir.clone();
+    let report = state
+        .with_store(move |store| {
+            Ok(agentry_engine::status::planner_report(
+                store,
+                Some(&prompts),
+                Timestamp::now(),
+            )?)
+        })
+        .await?;
+    Ok(Json(report))
+}
