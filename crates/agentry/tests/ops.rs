@@ -341,3 +341,31 @@ fn the_planner_health_report_reaches_each_status() {
     let cli = repo.json(&["planner", "health", "--json"]);
     assert_eq!(cli["status"], "Critical");
 }
+
+#[test]
+fn every_path_the_openapi_document_names_is_served() {
+    let repo = Repo::initialized();
+    let server = serve(&repo);
+    let id = create(&server, "a task for the paths");
+    let (status, doc) = server.get("/api/v1/openapi.json");
+    assert_eq!(status, 200);
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 16, "{}", paths.len());
+    for (path, operations) in paths {
+        if path.ends_with("/events") {
+            continue; // streams never end; their own tests cover them
+        }
+        let concrete = path
+            .replace("{task_id}", &id)
+            .replace("{name}", "lean.plan_rewrite");
+        for method in operations.as_object().unwrap().keys() {
+            let method = method.to_uppercase();
+            let (status, body) = server.request(&method, &concrete, &[AUTH], b"{}");
+            let text = String::from_utf8_lossy(&body);
+            assert!(
+                !text.contains("no such path") && status < 500,
+                "{method} {concrete}: {status} {text}"
+            );
+        }
+    }
+}
