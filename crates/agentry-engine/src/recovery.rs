@@ -20,6 +20,18 @@ const SESSION_VAR: &str = "AGENTRY_SESSION_ID";
 /// Time a leftover agent gets between SIGTERM and SIGKILL.
 const ORPHAN_GRACE: Duration = Duration::from_secs(2);
 
+/// Why a claim whose lease ran out is taken back.
+const LEASE_EXPIRED: &str = "lease expired";
+/// Why an `in_progress` issue that no session holds goes back to the queue.
+const UNHELD: &str = "in_progress without a session holding it";
+
+/// Whether a failed session's reason is recovery's: the orchestrator failed, not the issue.
+pub(crate) fn is_take_back(reason: &str) -> bool {
+    reason == LEASE_EXPIRED
+        || reason == UNHELD
+        || (reason.starts_with("orchestrator process ") && reason.ends_with(" is gone"))
+}
+
 /// What recovery did, as lines for the log and the run's output.
 pub async fn recover(engine: &Engine) -> Result<Vec<String>, StoreError> {
     let mut done = Vec::new();
@@ -50,7 +62,7 @@ fn unclaimed_in_progress(engine: &Engine, now: Timestamp) -> Result<Vec<String>,
         status: Some(Status::InProgress),
         label: None,
     };
-    let reason = "in_progress without a session holding it";
+    let reason = UNHELD;
     let mut done = Vec::new();
     for issue in engine.store.list_issues(&filter)? {
         if claimed.contains(&issue.id) {
@@ -82,7 +94,7 @@ fn why_taken_back(engine: &Engine, claim: &Claim, now: Timestamp) -> Option<Stri
             claim.pid, claim.host
         ));
     }
-    (claim.lease_until <= now).then(|| "lease expired".to_string())
+    (claim.lease_until <= now).then(|| LEASE_EXPIRED.to_string())
 }
 
 /// The orchestrator failed, not the issue: a `SESSION_ERROR` for the record, and the issue

@@ -21,6 +21,7 @@ use agentry_store::{IssueFilter, Store, StoreError};
 use serde_json::Value;
 
 use crate::heartbeat::{ORCHESTRATOR_PREFIX, RATE_LIMIT_KEY};
+use crate::recovery::is_take_back;
 
 /// The window the status looks back over.
 const WINDOW_SECS: i64 = 86_400;
@@ -174,11 +175,13 @@ fn session_counts(window: &[Event]) -> SessionCounts {
 }
 
 /// Issues, not closed or waiting on review, whose latest sessions in the window all ended in
-/// `SESSION_ERROR`, at least [`REPEATED_ERRORS`] of them.
+/// `SESSION_ERROR`, at least [`REPEATED_ERRORS`] of them. Sessions recovery took back from a
+/// failed orchestrator do not count: they say nothing about the issue.
 fn repeated_errors(store: &dyn Store, window: &[Event]) -> Result<Vec<RepeatedError>, StoreError> {
     let mut streaks: HashMap<&IssueId, (u32, bool, &Event)> = HashMap::new();
+    let counts = |e: &&Event| ends_session(e.event_type) && !is_take_back(&failure_reason(e));
     // Newest first: a streak ends at the first session that did not fail.
-    for event in window.iter().filter(|e| ends_session(e.event_type)) {
+    for event in window.iter().filter(counts) {
         let streak = streaks.entry(&event.issue_id).or_insert((0, true, event));
         if !streak.1 {
             continue;

@@ -369,3 +369,38 @@ fn every_path_the_openapi_document_names_is_served() {
         }
     }
 }
+
+#[test]
+fn repeated_session_errors_need_investigating_unless_recovery_took_the_sessions_back() {
+    let repo = Repo::initialized();
+    let store = store_of(&repo);
+    let issue = store
+        .create_issue(agentry_core::NewIssue::new("crashes"), Timestamp::now())
+        .unwrap();
+    let fail = |reason: &str| {
+        let data = json!({"failed_items": [reason]});
+        let kind = agentry_core::EventType::SessionError;
+        store
+            .append_event(&issue.id, kind, &data, Timestamp::now())
+            .unwrap();
+    };
+    let investigations = |repo: &Repo| -> Vec<String> {
+        let status = repo.json(&["status", "--json"]);
+        let actions = status["recommended_actions"].as_array().unwrap().clone();
+        actions
+            .into_iter()
+            .map(|a| a.as_str().unwrap().to_string())
+            .filter(|a| a.starts_with("Investigate"))
+            .collect()
+    };
+    fail("lease expired");
+    fail("orchestrator process 41 on host-a is gone");
+    assert_eq!(investigations(&repo), Vec::<String>::new());
+    fail("the agent crashed");
+    fail("the agent crashed");
+    let expected = format!(
+        "Investigate repeated SESSION_ERROR on {}: its last 2 sessions failed (the agent crashed)",
+        issue.id
+    );
+    assert_eq!(investigations(&repo), [expected]);
+}

@@ -105,7 +105,7 @@ pub fn load(
         .alerts
         .validate()
         .map_err(|e| ConfigError::Invalid(e.to_string()))?;
-    config.origins = given;
+    config.origins = super::Origins(given);
     Ok(config)
 }
 
@@ -524,7 +524,7 @@ mod tests {
         assert!(err.contains("alerts.routes.alert:a"), "{err}");
         assert!(err.contains("unknown field `url`"), "{err}");
         let err = refused("[alerts]\nroute = 1\n", &[]);
-        assert!(err.ends_with("known keys in [alerts]: enabled, webhook_url, routing_key, environment, source, debounce_window_secs, severity_filter, routes, slo_thresholds"), "{err}");
+        assert!(err.ends_with("known keys in [alerts]: enabled, webhook_url, routing_key, environment, source, debounce_window_secs, severity_filter, check_interval_secs, routes, slo_thresholds"), "{err}");
         let err = refused("", &[("ALERTS__SEVERITY_FILTER", "critical")]);
         assert!(err.contains("alerts.severity_filter = critical"), "{err}");
     }

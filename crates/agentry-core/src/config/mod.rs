@@ -31,10 +31,26 @@ pub struct Config {
     pub server: ServerConfig,
     pub alerts: AlertsConfig,
     pub agents: BTreeMap<String, AgentConfig>,
-    /// Where each setting given was set (`section.key` → "config.toml" or "env NAME"); the
-    /// ones not listed have their defaults.
+    /// Where each setting given was set; the ones not listed have their defaults.
     #[serde(skip)]
-    pub origins: BTreeMap<String, String>,
+    pub origins: Origins,
+}
+
+/// `section.key` → "config.toml" or "env NAME". Where values came from is not part of what a
+/// config is: two configs with the same values are equal whatever their origins.
+#[derive(Clone, Debug, Default)]
+pub struct Origins(pub BTreeMap<String, String>);
+
+impl Origins {
+    pub fn get(&self, name: &str) -> Option<&String> {
+        self.0.get(name)
+    }
+}
+
+impl PartialEq for Origins {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// Spending limits in USD, from what agents report; 0 means no limit.
