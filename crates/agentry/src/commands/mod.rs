@@ -13,9 +13,11 @@ mod issue_list;
 mod issue_show;
 mod issue_status;
 mod issue_update;
+mod parse;
 mod ready;
 mod run;
 mod runs;
+mod schema;
 mod serve;
 
 use std::path::PathBuf;
@@ -50,6 +52,8 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Demo { dir: target } => demo::run(target),
         Command::Doctor { json } => doctor::run(&dir, json),
+        Command::Schema { name } => schema::run(&name),
+        Command::Parse(args) => parse::run(args),
         Command::Issue(command) => run_issue(&Project::find(&dir)?, *command),
     }
 }
