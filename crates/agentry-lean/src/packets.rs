@@ -61,8 +61,8 @@ pub struct DispatchPacket {
     pub priority: Priority,
 }
 
-/// A reviewer's decision. The shape the engine has always read from a review's last ```json
-/// block, so a verdict parsed here converts into [`Verdict`] as is.
+/// A reviewer's decision: the shape the engine reads from a review's last JSON block, so
+/// that it converts into agentry-core's Verdict as is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewVerdict {
@@ -90,10 +90,12 @@ pub struct ReviewVerdict {
     pub fix_list: Vec<String>,
 }
 
-/// How a verdict is spelled in JSON; only its schema is used.
+// How a verdict is spelled in JSON (core's VerdictKind has no schema); only its schema is
+// used.
 #[derive(JsonSchema)]
 #[serde(rename_all = "lowercase")]
-#[allow(dead_code)] // only its schema is used
+#[schemars(inline)]
+#[allow(dead_code)]
 enum VerdictWord {
     Pass,
     Fail,

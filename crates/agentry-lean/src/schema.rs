@@ -231,6 +231,16 @@ impl Compiler<'_> {
         };
         check_keywords(object, at)?;
         if let Some(reference) = object.get("$ref") {
+            // beside a $ref only annotations are read, so a check there would go unenforced
+            if let Some(keyword) = object
+                .keys()
+                .find(|k| *k != "$ref" && CHECKED.contains(&k.as_str()))
+            {
+                return Err(SchemaError::Unsupported {
+                    pointer: display_pointer(at),
+                    keyword: format!("{keyword} beside $ref"),
+                });
+            }
             return self.reference(reference, at, depth);
         }
         let (types, nullable) = types(object.get("type"), at)?;
@@ -486,6 +496,11 @@ mod tests {
                 keyword: "pattern".into()
             }
         );
+        let beside_ref = json!({"type": "object", "properties": {"a": {"$ref": "#/$defs/s", "maxLength": 3}}, "$defs": {"s": {"type": "string"}}});
+        assert!(matches!(
+            Schema::from_json_schema("t", &beside_ref),
+            Err(SchemaError::Unsupported { keyword, .. }) if keyword == "maxLength beside $ref"
+        ));
         let looping = json!({"type": "object", "properties": {"a": {"$ref": "#/properties/a"}}});
         assert!(Schema::from_json_schema("t", &looping).is_err());
         assert!(Schema::from_json_schema("t", &json!({"type": "string"})).is_err());

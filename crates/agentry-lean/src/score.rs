@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 use crate::parse::ParseResult;
 
 /// What a corpus case expects: the schema to parse with, and the packet (null when the text
-/// holds none, and the parse must find no required field); `missing` names the required
-/// fields the text lacks, which the parse must report missing rather than invent.
+/// holds none, and the parse must find no required field); `missing` gives the JSON pointers
+/// of required values the text lacks, which the parse must leave out rather than invent.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expected {

@@ -3,9 +3,10 @@
 //! to 10 MiB are parsed and larger ones refused. Work stays linear in the input (no
 //! backtracking anywhere), which the large pathological inputs below exercise.
 
+use agentry_core::verdict::{NOT_UNDERSTOOD, Verdict};
 use agentry_lean::{
     DebugPacket, DispatchPacket, HandoffSummary, InputError, MAX_INPUT_BYTES, Packet, PacketKind,
-    QuestionPacket, ReviewVerdict, parse, validate,
+    QuestionPacket, ReviewVerdict, parse, review_verdict, validate,
 };
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
@@ -197,6 +198,23 @@ proptest! {
     #[test]
     fn arbitrary_json_in_an_answer_never_panics(value in any_json()) {
         check_parse(&format!("Here you go:\n```json\n{value:#}\n```\nand inline {value}"));
+    }
+
+    /// The engine reads the last ```json block today; wherever that reading understands an
+    /// answer, the lean parse reads the same verdict.
+    #[test]
+    fn the_lean_verdict_agrees_with_the_engines_reader(
+        before in answer_like(),
+        pass in any::<bool>(),
+        failed in prop::collection::vec("[^\\x00-\\x1f]{1,40}", 0..4),
+        after in "[^`{}]{0,80}",
+    ) {
+        let packet = json!({"verdict": if pass { "pass" } else { "fail" }, "failed_items": failed});
+        let answer = format!("{before}\n```json\n{packet}\n```\n{after}");
+        let engine = Verdict::from_answer(&answer);
+        if engine.failed_items != [NOT_UNDERSTOOD] {
+            prop_assert_eq!(review_verdict(&answer), engine);
+        }
     }
 
     #[test]

@@ -48,8 +48,10 @@ struct Object {
     fields: Map<String, Value>,
 }
 
-/// Proposes the fields of the object that best fits the schema.
-pub(crate) fn find(schema: &Schema, text: &str, lines: &[Line<'_>], found: &mut Found) {
+/// Proposes the fields of the object that best fits the schema; true if that object is a
+/// whole packet (every required field) in a ```json block or the prose, which the agent meant
+/// as its answer, so nothing else in the text should add to it.
+pub(crate) fn find(schema: &Schema, text: &str, lines: &[Line<'_>], found: &mut Found) -> bool {
     let objects = objects(text, lines, found);
     let best = objects
         .iter()
@@ -62,8 +64,16 @@ pub(crate) fn find(schema: &Schema, text: &str, lines: &[Line<'_>], found: &mut 
             (required, object.place, object.start)
         });
     let Some((object, map, fields)) = best else {
-        return;
+        return false;
     };
+    let mut required: Vec<usize> = fields
+        .iter()
+        .map(|(hit, _)| hit.field)
+        .filter(|field| schema.fields()[*field].required)
+        .collect();
+    required.sort_unstable();
+    required.dedup();
+    let whole = required.len() == schema.fields().iter().filter(|f| f.required).count();
     let strangers: Vec<&String> = map.keys().filter(|k| schema.key(k).is_none()).collect();
     let mut confidence = object.place.confidence();
     if strangers.len() > fields.len() {
@@ -84,6 +94,7 @@ pub(crate) fn find(schema: &Schema, text: &str, lines: &[Line<'_>], found: &mut 
             object.start,
         );
     }
+    whole && object.place != Place::OtherCode
 }
 
 /// The object's fields, or those of the one object it wraps (`{"review": {...}}`).
@@ -193,9 +204,9 @@ fn brace_pairs(text: &str, lines: &[Line<'_>]) -> Vec<(usize, usize, Place)> {
                 open.clear();
                 continue;
             }
-            LineKind::Code { lang } if matches!(lang, "" | "json" | "jsonc" | "json5" | "JSON") => {
-                Place::JsonBlock
-            }
+            LineKind::Code {
+                lang: "" | "json" | "jsonc" | "json5" | "JSON",
+            } => Place::JsonBlock,
             LineKind::Code { .. } => Place::OtherCode,
             _ => Place::Prose,
         };

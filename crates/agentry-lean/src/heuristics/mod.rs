@@ -1,6 +1,8 @@
 //! The heuristics: each reads the classified lines (or the raw text, for JSON) and proposes
 //! values for fields, each with a confidence. The parse keeps, per field, the proposal whose
-//! value fits the field with the highest confidence.
+//! value fits the field with the highest confidence. A whole packet in JSON (every required
+//! field, in a ```json block or the prose) is the agent's answer as it meant it: the other
+//! heuristics do not add to it, as the engine's own verdict reader never did.
 //!
 //! Confidences (before a key given by alias or a value needing conversion lowers them):
 //!
@@ -101,7 +103,9 @@ pub(crate) fn find(schema: &Schema, text: &str) -> Found {
         None => table::header_fields(schema, line),
     });
     let mut found = Found::default();
-    json::find(schema, text, &lines, &mut found);
+    if json::find(schema, text, &lines, &mut found) {
+        return found;
+    }
     let packet_lines = table::find(schema, &lines, &mut found);
     sections::find(schema, &lines, &packet_lines, &mut found);
     if let Some(fields) = verdict::VerdictFields::of(schema) {

@@ -12,6 +12,19 @@ use crate::text::{clean_item, clean_value, means_none, split_inline};
 
 /// A key line and a heading are equally clear about the field they name.
 const CONFIDENCE: f64 = 0.90;
+/// Code blocks whose lines may be list items (verify commands).
+const SHELL_LANGS: [&str; 10] = [
+    "",
+    "sh",
+    "bash",
+    "shell",
+    "console",
+    "zsh",
+    "text",
+    "txt",
+    "cmd",
+    "powershell",
+];
 /// Key-line sections sit below every heading: any heading ends them.
 const KEY_LEVEL: u8 = 8;
 
@@ -82,7 +95,8 @@ enum Step<'a> {
 /// is an item; a field's own name, or a bold key, starts a new section.
 fn starts_section(schema: &Schema, key: &KeyLine<'_>, open: Option<&Open<'_>>) -> bool {
     let in_list = open.is_some_and(|open| schema.fields()[open.hit.field].is_list());
-    !(key.bulleted && in_list && !key.hit.exact && !key.bold)
+    let item_like = key.bulleted && in_list && !key.hit.exact && !key.bold;
+    !item_like
 }
 
 fn propose(schema: &Schema, lines: &[Line<'_>], section: &Open<'_>, end: usize, found: &mut Found) {
@@ -175,6 +189,8 @@ struct List {
     indent: Option<usize>,
     code: Vec<String>,
     in_code: bool,
+    /// The code block is one of commands.
+    taking: bool,
     plain: Vec<String>,
     plain_ended: bool,
 }
@@ -211,16 +227,20 @@ impl List {
                 self.plain.push(clean_item(line.text));
             }
             LineKind::Blank => self.plain_ended |= !self.plain.is_empty(),
-            LineKind::Fence { .. } if !started && self.plain.is_empty() => {
+            LineKind::Fence { lang } if !started && self.plain.is_empty() => {
                 self.in_code = !self.in_code;
+                self.taking =
+                    self.in_code && SHELL_LANGS.contains(&lang.to_ascii_lowercase().as_str());
                 if !self.in_code && !self.code.is_empty() {
                     return Flow::Stop;
                 }
             }
-            LineKind::Code { .. } if self.in_code => {
+            LineKind::Code { .. } if self.taking => {
                 let command = line.text.trim();
                 let command = command.strip_prefix("$ ").unwrap_or(command);
-                if !command.is_empty() && !command.starts_with('#') {
+                // a block of JSON is data (the packet itself, often), not commands
+                self.taking = !(self.code.is_empty() && command.starts_with(['{', '[']));
+                if self.taking && !command.is_empty() && !command.starts_with('#') {
                     self.code.push(command.to_string());
                 }
             }

@@ -63,19 +63,22 @@ pub(crate) fn classify<'a>(text: &'a str, keys: impl Fn(&str) -> Vec<usize>) -> 
     let mut offset = 0;
     for raw in text.split('\n') {
         let line = raw.strip_suffix('\r').unwrap_or(raw);
-        let kind = match fence {
-            Some((mark, len, lang)) if closes(line, mark, len) => {
+        let kind = match (fence, opens(line)) {
+            (Some((mark, len, lang)), _) if closes(line, mark, len) => {
                 fence = None;
                 LineKind::Fence { lang }
             }
-            Some((_, _, lang)) => LineKind::Code { lang },
-            None => match opens(line) {
-                Some(open) => {
-                    fence = Some(open);
-                    LineKind::Fence { lang: open.2 }
-                }
-                None => plain(line),
-            },
+            // "```json" inside a block: the block before was left open, as agents do
+            (Some(_), Some(open)) if !open.2.is_empty() => {
+                fence = Some(open);
+                LineKind::Fence { lang: open.2 }
+            }
+            (Some((_, _, lang)), _) => LineKind::Code { lang },
+            (None, Some(open)) => {
+                fence = Some(open);
+                LineKind::Fence { lang: open.2 }
+            }
+            (None, None) => plain(line),
         };
         lines.push(Line {
             text: line,
@@ -232,30 +235,32 @@ fn bold_line(line: &str) -> Option<&str> {
     (!inner.is_empty() && !inner.contains("**") && inner.chars().count() <= 80).then_some(inner)
 }
 
+/// Reads as prose each code block (a run of code lines) of a text-like language whose lines
+/// name at least two fields.
 fn reopen_packet_blocks(lines: &mut [Line<'_>], keys: impl Fn(&str) -> Vec<usize>) {
     let mut start = 0;
     while start < lines.len() {
-        let LineKind::Fence { lang } = lines[start].kind else {
+        let LineKind::Code { lang } = lines[start].kind else {
             start += 1;
             continue;
         };
-        let end = (start + 1..lines.len())
-            .find(|i| matches!(lines[*i].kind, LineKind::Fence { .. }))
+        let end = (start..lines.len())
+            .find(|i| lines[*i].kind != LineKind::Code { lang })
             .unwrap_or(lines.len());
         if TEXT_LANGS.contains(&lang.to_ascii_lowercase().as_str()) {
-            let mut fields: Vec<usize> = lines[start + 1..end]
+            let mut fields: Vec<usize> = lines[start..end]
                 .iter()
                 .flat_map(|line| keys(line.text))
                 .collect();
             fields.sort_unstable();
             fields.dedup();
             if fields.len() >= 2 {
-                for line in &mut lines[start + 1..end] {
+                for line in &mut lines[start..end] {
                     line.kind = plain(line.text);
                 }
             }
         }
-        start = end + 1;
+        start = end;
     }
 }
 
@@ -299,6 +304,22 @@ mod tests {
                 LineKind::Fence { lang: "rust" },
                 LineKind::Code { lang: "rust" },
                 LineKind::Fence { lang: "rust" },
+                LineKind::Text { indent: 0 },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_fence_with_a_language_inside_a_block_opens_a_new_one() {
+        let text = "```rust\nfn main() {\n```json\n{}\n```\nafter";
+        assert_eq!(
+            kinds(text),
+            [
+                LineKind::Fence { lang: "rust" },
+                LineKind::Code { lang: "rust" },
+                LineKind::Fence { lang: "json" },
+                LineKind::Code { lang: "json" },
+                LineKind::Fence { lang: "json" },
                 LineKind::Text { indent: 0 },
             ]
         );
