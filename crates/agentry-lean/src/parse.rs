@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::coerce::coerce;
 use crate::heuristics::{self, Candidate, Method, Raw};
-use crate::schema::Schema;
+use crate::schema::{Field, Schema};
 use crate::validate::{MISSING, Violation, escape, validate};
 
 /// The largest input parsed: 10 MiB.
@@ -133,7 +133,7 @@ pub fn parse(schema: &Schema, text: &str) -> Result<ParseResult, InputError> {
 
 /// The most confident candidate that converts to the field's type (the later of equals), and
 /// why the others that did not convert were passed over.
-fn best(field: &crate::schema::Field, candidates: Vec<Candidate>) -> (FieldResult, Vec<String>) {
+fn best(field: &Field, candidates: Vec<Candidate>) -> (FieldResult, Vec<String>) {
     let mut chosen: Option<(Value, f64, Method, usize)> = None;
     let mut notes = Vec::new();
     for candidate in candidates {
@@ -303,6 +303,7 @@ mod tests {
         let mut result = parse(schema, "BUG: crash on empty input\nROOT: unchecked index").unwrap();
         assert_eq!(result.missing, ["fix", "test", "result"]);
         assert_eq!(result.confidence, 0.0);
+        assert_eq!(result.unsure_fields(0.75), ["fix", "test", "result"]);
         for name in ["fix", "test", "result"] {
             result
                 .set_field(schema, name, json!("x"), 0.7, Source::Fallback)

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use agentry_lean::score::{Expected, score};
-use agentry_lean::{PacketKind, parse};
+use agentry_lean::{MAX_INPUT_BYTES, PacketKind, parse};
 use anyhow::{Context, Result, anyhow};
 
 use super::percentile;
@@ -48,6 +48,25 @@ pub fn run() -> Result<()> {
         }
     }
     report(&cases, right, &fields, &times);
+    largest(&cases)
+}
+
+/// The whole corpus repeated up to the 10 MiB limit (padded with spaces), as one answer.
+fn largest(cases: &[Case]) -> Result<()> {
+    let corpus: String = cases.iter().map(|case| case.text.as_str()).collect();
+    let mut text = corpus.repeat(MAX_INPUT_BYTES / corpus.len());
+    text.push_str(&" ".repeat(MAX_INPUT_BYTES - text.len()));
+    for kind in [PacketKind::ReviewVerdict, PacketKind::Handoff] {
+        let started = Instant::now();
+        parse(kind.schema(), &text)?;
+        let elapsed = started.elapsed().as_secs_f64();
+        println!(
+            "a 10 MiB answer, {:<14}  {:>6.0} ms  ({:.0} MB/s)",
+            kind.name(),
+            elapsed * 1e3,
+            text.len() as f64 / 1e6 / elapsed
+        );
+    }
     Ok(())
 }
 
