@@ -32,14 +32,20 @@ impl Verdict {
     pub fn from_answer(answer: &str) -> Verdict {
         last_json_block(answer)
             .and_then(|block| serde_json::from_str(block).ok())
-            .unwrap_or_else(|| Verdict {
-                verdict: VerdictKind::Fail,
-                failed_items: vec![NOT_UNDERSTOOD.into()],
-                fix_list: vec![format!(
-                    "answer with a fenced json verdict block; the answer was: {}",
-                    excerpt(answer)
-                )],
-            })
+            .unwrap_or_else(|| Verdict::not_understood(answer))
+    }
+
+    /// The verdict for an answer from which none could be read: a failed review whose failed
+    /// item says so, with the answer's start in its fix list.
+    pub fn not_understood(answer: &str) -> Verdict {
+        Verdict {
+            verdict: VerdictKind::Fail,
+            failed_items: vec![NOT_UNDERSTOOD.into()],
+            fix_list: vec![format!(
+                "answer with a fenced json verdict block; the answer was: {}",
+                excerpt(answer)
+            )],
+        }
     }
 }
 

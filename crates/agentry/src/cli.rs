@@ -117,8 +117,13 @@ pub enum Command {
     /// Ops alerts: send a test alert, list what was sent.
     #[command(subcommand)]
     Alerts(AlertsCommand),
+    /// Print the JSON Schema of a packet: dispatch, review_verdict, question, debug, handoff.
+    Schema { name: String },
+    /// Read an agent's answer into a packet: each field with its confidence and source, and
+    /// what is missing or invalid (exit 1 if any).
+    Parse(ParseArgs),
     /// Measure and print figures: the store, the session loop, worktree sessions, dispatch
-    /// latency (all of them when none is named, each in its own process).
+    /// latency, parsing (all of them when none is named, each in its own process).
     Bench {
         which: Option<BenchKind>,
         /// How many issues (defaults: store 20,000; loop 10,000; worktrees 200; dispatch 200).
@@ -140,6 +145,8 @@ impl Command {
                 | Command::Config(_)
                 | Command::Status { .. }
                 | Command::Alerts(AlertsCommand::List { .. })
+                | Command::Schema { .. }
+                | Command::Parse(_)
         )
     }
 }
@@ -156,6 +163,23 @@ pub enum BenchKind {
     Dispatch,
     /// Reading Claude Code's stream-json output (recorded from the real program).
     StreamJson,
+    /// Parsing the corpus of agent outputs into packets with the heuristics alone.
+    Parse,
+}
+
+#[derive(Args)]
+pub struct ParseArgs {
+    /// A packet name (dispatch, review_verdict, question, debug, handoff) or a JSON Schema file.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub schema: String,
+    /// The answer to read ("-", the default, reads stdin).
+    #[arg(value_name = "INPUT|-", default_value = "-")]
+    pub input: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+    /// Parse even while a recommended action says to investigate the lean fallbacks.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args)]

@@ -17,12 +17,14 @@ mod issue_list;
 mod issue_show;
 mod issue_status;
 mod issue_update;
+mod parse;
 mod planner_health;
 mod ready;
 mod recover;
 mod reviews;
 mod run;
 mod runs;
+mod schema;
 mod serve;
 mod status;
 
@@ -72,6 +74,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Restore { path, force } => backup::restore(&Project::find(&dir)?, &path, force),
         Command::Demo { dir: target } => demo::run(target),
         Command::Doctor { json } => doctor::run(&dir, json),
+        Command::Schema { name } => schema::run(&name),
+        Command::Parse(args) => parse::run(args),
         Command::Issue(command) => run_issue(&Project::find(&dir)?, *command),
     }
 }

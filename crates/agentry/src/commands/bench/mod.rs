@@ -4,6 +4,7 @@
 mod dispatch;
 mod engine;
 mod loop_bench;
+mod parse;
 mod store;
 mod stream_json;
 mod worktrees;
@@ -22,9 +23,17 @@ pub fn run(which: Option<BenchKind>, issues: Option<usize>) -> Result<()> {
         Some(BenchKind::Worktrees) => worktrees::run(issues.unwrap_or(200)),
         Some(BenchKind::Dispatch) => dispatch::run(issues.unwrap_or(200)),
         Some(BenchKind::StreamJson) => stream_json::run(),
-        None => ["store", "loop", "worktrees", "dispatch", "stream-json"]
-            .into_iter()
-            .try_for_each(run_in_child),
+        Some(BenchKind::Parse) => parse::run(),
+        None => [
+            "store",
+            "loop",
+            "worktrees",
+            "dispatch",
+            "stream-json",
+            "parse",
+        ]
+        .into_iter()
+        .try_for_each(run_in_child),
     }
 }
 
