@@ -3,7 +3,9 @@
 //! commits, verify runs, `[FIX]` issues, snapshots), recovery after a crash, and merge-close.
 //!
 //! Decisions live in `agentry-core`; this crate only performs them. It may use the core,
-//! store, agents, workspace and process crates, never the server or the CLI.
+//! store, agents, workspace, process and lean crates, never the server or the CLI.
+//!
+//! [`lean::LeanParser`] adds the model fallbacks to the lean parse.
 //!
 //! [`AlertPublisher`] sends ops alerts to webhooks and keeps their history in the store.
 
@@ -14,6 +16,7 @@ mod driver;
 pub mod dry_run;
 mod heartbeat;
 mod identity;
+pub mod lean;
 mod merge_watch;
 pub mod probe;
 pub mod prompts;

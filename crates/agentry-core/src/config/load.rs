@@ -102,6 +102,10 @@ pub fn load(
         })?;
     agents::check(&config.agents, &config.roles).map_err(ConfigError::Invalid)?;
     config
+        .lean
+        .check(&config.agents)
+        .map_err(ConfigError::Invalid)?;
+    config
         .alerts
         .validate()
         .map_err(|e| ConfigError::Invalid(e.to_string()))?;
@@ -199,7 +203,9 @@ fn env_value(setting: &Setting, text: &str, name: &str) -> Result<Value, ConfigE
     let bad = || bad_value(setting, text.to_string(), Origin::Env(name.to_string()));
     match setting.allowed {
         Allowed::Integer { .. } => text.trim().parse().map(Value::Integer).map_err(|_| bad()),
-        Allowed::Dollars => text.trim().parse().map(Value::Float).map_err(|_| bad()),
+        Allowed::Dollars | Allowed::Fraction => {
+            text.trim().parse().map(Value::Float).map_err(|_| bad())
+        }
         Allowed::Bool => match text.trim().to_ascii_lowercase().as_str() {
             "true" => Ok(Value::Boolean(true)),
             "false" => Ok(Value::Boolean(false)),
@@ -217,6 +223,8 @@ fn check_value(setting: &Setting, value: &Value, origin: Origin) -> Result<(), C
         (Allowed::Integer { min, max }, Value::Integer(n)) => (min..=max).contains(n),
         (Allowed::Dollars, Value::Float(x)) => x.is_finite() && *x >= 0.0,
         (Allowed::Dollars, Value::Integer(n)) => *n >= 0,
+        (Allowed::Fraction, Value::Float(x)) => (0.0..=1.0).contains(x),
+        (Allowed::Fraction, Value::Integer(n)) => (0..=1).contains(n),
         (Allowed::Bool, Value::Boolean(_)) => true,
         (Allowed::NonEmptyText, Value::String(s)) => !s.trim().is_empty(),
         (Allowed::AgentName | Allowed::Text, Value::String(_)) => true,
@@ -487,6 +495,24 @@ mod tests {
             "http://127.0.0.1:9/a"
         );
         assert_eq!(alerts.slo_thresholds["stale"], 30);
+    }
+
+    #[test]
+    fn lean_settings_are_checked_naming_the_key() {
+        let config = load("[lean]\nmin_heuristic_confidence = 0.9\n", env(&[])).unwrap();
+        assert_eq!(config.lean.min_heuristic_confidence, 0.9);
+        assert_eq!(config.lean.cooldown_ms, 5_000);
+        let err = load("", env(&[("LEAN__MIN_HEURISTIC_CONFIDENCE", "1.5")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("lean.min_heuristic_confidence"), "{err}");
+        let err = load("[lean]\nmodel_agent = \"gpt\"\n", env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "invalid config: lean.model_agent = \"gpt\" names no agent (configured agents: none)"
+        );
     }
 
     #[test]

@@ -109,11 +109,16 @@ pub struct PlanningConfig {
 }
 
 /// The model fallbacks of the agent-output parser; both off until an operator turns them on.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LeanConfig {
     pub plan_rewrite: bool,
     pub field_fallback: bool,
+    /// The `[agents.NAME]` the fallbacks ask; empty for none.
+    pub model_agent: String,
+    pub min_heuristic_confidence: f64,
+    pub cooldown_ms: u64,
+    pub include_optional_fields: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,6 +158,38 @@ impl Default for PlanningConfig {
     }
 }
 
+impl Default for LeanConfig {
+    fn default() -> Self {
+        Self {
+            plan_rewrite: false,
+            field_fallback: false,
+            model_agent: String::new(),
+            min_heuristic_confidence: 0.75,
+            cooldown_ms: 5_000,
+            include_optional_fields: false,
+        }
+    }
+}
+
+impl LeanConfig {
+    /// The model agent, when one is named, must be configured.
+    fn check(&self, agents: &BTreeMap<String, AgentConfig>) -> Result<(), String> {
+        let name = &self.model_agent;
+        if name.is_empty() || agents.contains_key(name) {
+            return Ok(());
+        }
+        let known: Vec<&str> = agents.keys().map(String::as_str).collect();
+        Err(format!(
+            "lean.model_agent = {name:?} names no agent (configured agents: {})",
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        ))
+    }
+}
+
 impl Default for SessionConfig {
     fn default() -> Self {
         Self {
@@ -188,6 +225,8 @@ pub enum Allowed {
     Dollars,
     /// Any string; empty for none.
     Text,
+    /// A number from 0 to 1.
+    Fraction,
 }
 
 /// Every setting, in the order config.toml lists them.
@@ -256,6 +295,33 @@ pub const SETTINGS: &[Setting] = &[
         section: "lean",
         key: "field_fallback",
         doc: "Let a model fill the required fields the parse heuristics could not find.",
+        allowed: Allowed::Bool,
+    },
+    Setting {
+        section: "lean",
+        key: "model_agent",
+        doc: "The agent (an [agents.NAME] table, e.g. of kind openai) the lean fallbacks ask; needed when either is on.",
+        allowed: Allowed::AgentName,
+    },
+    Setting {
+        section: "lean",
+        key: "min_heuristic_confidence",
+        doc: "A plan rewrite runs only when the heuristics' confidence is below this (or the request's threshold, if higher).",
+        allowed: Allowed::Fraction,
+    },
+    Setting {
+        section: "lean",
+        key: "cooldown_ms",
+        doc: "The least time between two plan rewrites, in milliseconds; a parse inside it skips the rewrite.",
+        allowed: Allowed::Integer {
+            min: 0,
+            max: 3_600_000,
+        },
+    },
+    Setting {
+        section: "lean",
+        key: "include_optional_fields",
+        doc: "Let the field fallback ask for missing optional fields too, not only required ones.",
         allowed: Allowed::Bool,
     },
     Setting {
@@ -411,6 +477,7 @@ impl Allowed {
             Allowed::NonEmptyText => "a non-empty string".into(),
             Allowed::AgentName => "the name of an [agents.NAME] table, or \"\"".into(),
             Allowed::Text => "a string (\"\" for none)".into(),
+            Allowed::Fraction => "a number from 0 to 1".into(),
         }
     }
 }
