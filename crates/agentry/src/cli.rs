@@ -122,6 +122,9 @@ pub enum Command {
     /// Read an agent's answer into a packet: each field with its confidence and source, and
     /// what is missing or invalid (exit 1 if any).
     Parse(ParseArgs),
+    /// The lean parse's model fallbacks: their state, and clearing their queue.
+    #[command(subcommand)]
+    Lean(LeanCommand),
     /// Measure and print figures: the store, the session loop, worktree sessions, dispatch
     /// latency, parsing (all of them when none is named, each in its own process).
     Bench {
@@ -214,6 +217,17 @@ pub enum FlagsCommand {
     Disable {
         name: agentry_core::flags::Flag,
     },
+}
+
+#[derive(Subcommand)]
+pub enum LeanCommand {
+    /// The plan rewrite's and the field fallback's state objects.
+    State {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Empty the fallbacks' queues and clear their last errors, once their cause is dealt with.
+    ClearQueue,
 }
 
 #[derive(Subcommand)]

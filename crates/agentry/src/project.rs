@@ -35,6 +35,18 @@ impl Project {
         Ok(Self { root, config })
     }
 
+    /// The project `dir` belongs to, or None when it is in none (not in a git repository, or
+    /// agentry is not set up there).
+    pub fn find_if_any(dir: &Path) -> Result<Option<Self>> {
+        let Ok(root) = git::main_worktree_root(dir) else {
+            return Ok(None);
+        };
+        if !root.join(CONFIG_FILE).is_file() {
+            return Ok(None);
+        }
+        Self::find(dir).map(Some)
+    }
+
     pub fn open_store(&self) -> Result<SqliteStore> {
         open_store(&self.root, &self.config)
     }

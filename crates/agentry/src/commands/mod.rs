@@ -17,6 +17,7 @@ mod issue_list;
 mod issue_show;
 mod issue_status;
 mod issue_update;
+mod lean;
 mod parse;
 mod planner_health;
 mod ready;
@@ -75,7 +76,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Demo { dir: target } => demo::run(target),
         Command::Doctor { json } => doctor::run(&dir, json),
         Command::Schema { name } => schema::run(&name),
-        Command::Parse(args) => parse::run(args),
+        Command::Parse(args) => parse::run(&dir, args),
+        Command::Lean(command) => lean::run(&Project::find(&dir)?, command),
         Command::Issue(command) => run_issue(&Project::find(&dir)?, *command),
     }
 }

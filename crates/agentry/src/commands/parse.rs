@@ -1,39 +1,70 @@
-//! `agentry parse --schema NAME|FILE [INPUT|-]`: an agent's answer read into a packet by the
-//! heuristics, with each field's confidence and source, and what is missing or invalid.
+//! `agentry parse --schema NAME|FILE [INPUT|-]`: an agent's answer read into a packet, with
+//! each field's confidence and source, and what is missing or invalid. Inside a project the
+//! lean model fallbacks run when their flags are on, and the parse refuses while one of them
+//! needs investigating, unless `--force`; elsewhere the heuristics run alone.
 
 use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
+use std::sync::Arc;
 
+use agentry_core::Timestamp;
+use agentry_engine::lean::{LeanError, LeanParse, LeanParser, Telemetry};
 use agentry_lean::{InputError, MAX_INPUT_BYTES, PacketKind, ParseResult, Schema};
+use agentry_store::Store;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
+use super::engine::runtime;
+use super::guard::{Guarded, refuse_if_investigating};
 use crate::cli::ParseArgs;
 use crate::error::usage;
 use crate::output;
+use crate::project::Project;
 
-pub fn run(args: ParseArgs) -> Result<()> {
-    // `--force` will let a parse run while a lean fallback needs investigating; until the
-    // fallbacks exist there is nothing to refuse.
-    let _ = args.force;
+pub fn run(dir: &Path, args: ParseArgs) -> Result<()> {
     let schema = schema(&args.schema)?;
     let text = read_input(&args.input)?;
-    let result = agentry_lean::parse(&schema, &text).map_err(|err| usage(err.to_string()))?;
+    let parse = match Project::find_if_any(dir)? {
+        Some(project) => lean_parse(&project, &schema, &text, args.force)?,
+        None => LeanParse {
+            result: agentry_lean::parse(&schema, &text).map_err(|err| usage(err.to_string()))?,
+            telemetry: Vec::new(),
+        },
+    };
     if args.json {
-        output::json(&result)?;
+        output::json(&parse)?;
     } else {
-        print(&result);
+        print(&parse.result);
+        print_telemetry(&parse.telemetry);
     }
+    let result = &parse.result;
     if !result.complete {
         bail!(
             "the {} packet is not complete: {}",
             result.schema,
-            problems(&result)
+            problems(result)
         );
     }
     Ok(())
+}
+
+/// The parse with the fallbacks the flags turn on, once the guard lets it run.
+fn lean_parse(project: &Project, schema: &Schema, text: &str, force: bool) -> Result<LeanParse> {
+    let store: Arc<dyn Store> = Arc::new(project.open_store()?);
+    refuse_if_investigating(store.as_ref(), &project.config, force, Guarded::Parse)?;
+    let parser = LeanParser::new(store, &project.config, &project.root).map_err(lean_error)?;
+    runtime()?
+        .block_on(parser.parse(schema, text, None, Timestamp::now()))
+        .map_err(lean_error)
+}
+
+fn lean_error(err: LeanError) -> anyhow::Error {
+    match err {
+        LeanError::Config(_) | LeanError::Input(_) => usage(err.to_string()),
+        LeanError::Store(err) => err.into(),
+    }
 }
 
 /// A built-in packet by name, else a JSON Schema file.
@@ -143,6 +174,20 @@ fn print(result: &ParseResult) {
             Some(field) => println!("note: {field}: {}", note.message),
             None => println!("note: {}", note.message),
         }
+    }
+}
+
+fn print_telemetry(telemetry: &[Telemetry]) {
+    for entry in telemetry {
+        let reason = entry.reason.map(|r| format!(" ({})", label(&r)));
+        let fields = (!entry.fields.is_empty()).then(|| format!(": {}", entry.fields.join(", ")));
+        println!(
+            "telemetry: {} {}{}{}",
+            entry.event,
+            label(&entry.action),
+            reason.unwrap_or_default(),
+            fields.unwrap_or_default()
+        );
     }
 }
 
