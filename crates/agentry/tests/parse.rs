@@ -119,7 +119,8 @@ fn parse_json_gives_the_packet_fields_missing_invalid_and_diagnostics() {
             "fields",
             "missing",
             "invalid",
-            "diagnostics"
+            "diagnostics",
+            "telemetry"
         ])
     );
     assert_eq!(result["complete"], true);

@@ -24,8 +24,9 @@ use crate::output;
 use crate::project::Project;
 
 pub fn run(dir: &Path, args: ParseArgs) -> Result<()> {
-    let schema = schema(&args.schema)?;
+    // The input first: a refused schema must not leave a writer to stdin with a closed pipe.
     let text = read_input(&args.input)?;
+    let schema = schema(&args.schema)?;
     let parse = match Project::find_if_any(dir)? {
         Some(project) => lean_parse(&project, &schema, &text, args.force)?,
         None => LeanParse {
