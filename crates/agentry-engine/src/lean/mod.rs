@@ -193,7 +193,6 @@ fn model_agent(config: &Config, settings: &Settings, root: &Path) -> Result<Lean
     Ok(LeanModel {
         agent,
         workdir: root.to_path_buf(),
-        scratch: std::env::temp_dir(),
     })
 }
 

@@ -17,10 +17,8 @@ use super::state::LastUsage;
 /// The model agent and where its turns run.
 pub struct LeanModel {
     pub agent: Arc<dyn Agent>,
-    /// The agent's working directory (the repository root); prompts are written under it
-    /// only by agents that write prompt files, into a scratch file outside the worktree.
+    /// The agent's working directory: the repository root.
     pub workdir: PathBuf,
-    pub scratch: PathBuf,
 }
 
 /// A value the model gave a field, with the confidence it gave it, if it did.
@@ -44,6 +42,11 @@ impl LeanModel {
     /// Asks the model for `fields` of `schema` in `text`; `task` says what to do.
     pub async fn ask(&self, schema: &Schema, fields: &[&Field], task: &str, text: &str) -> Reply {
         let request_id = format!("lean-{:016x}", fastrand::u64(..));
+        // Agents that take the prompt as a file get one here, removed after the call.
+        let scratch = match tempfile::tempdir() {
+            Ok(scratch) => scratch,
+            Err(err) => return Reply::failed(request_id, format!("no scratch folder: {err}")),
+        };
         let request = AgentRequest {
             role: Role::SpecReviewer,
             issue_id: "i-lean".parse::<IssueId>().expect("a valid id"),
@@ -51,7 +54,7 @@ impl LeanModel {
             session_id: request_id.clone(),
             prompt: prompt(schema, fields, task, text),
             workdir: self.workdir.clone(),
-            prompt_file: self.scratch.join(format!("{request_id}.prompt.md")),
+            prompt_file: scratch.path().join("prompt.md"),
         };
         let (events, _ignored) = mpsc::unbounded_channel();
         let started = Instant::now();
@@ -81,6 +84,17 @@ impl LeanModel {
             usage,
             error,
             proposals,
+        }
+    }
+}
+
+impl Reply {
+    fn failed(request_id: String, why: String) -> Self {
+        Self {
+            error: Some(format!("request {request_id} failed: {why}")),
+            request_id,
+            usage: LastUsage::default(),
+            proposals: Vec::new(),
         }
     }
 }
