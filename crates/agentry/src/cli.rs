@@ -150,6 +150,7 @@ impl Command {
                 | Command::Alerts(AlertsCommand::List { .. })
                 | Command::Schema { .. }
                 | Command::Parse(_)
+                | Command::Lean(_)
         )
     }
 }
