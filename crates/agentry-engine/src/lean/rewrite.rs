@@ -3,7 +3,7 @@
 //! extraction for the fields below the threshold or missing.
 
 use agentry_core::Timestamp;
-use agentry_lean::{Field, Schema, Source};
+use agentry_lean::{Schema, Source};
 use agentry_store::StoreError;
 
 use super::attempt::{Call, attempt};
@@ -46,11 +46,11 @@ pub(super) async fn run(
         parse
             .telemetry
             .push(Telemetry::skipped(PLAN_REWRITE, Reason::Cooldown));
+        let ms = settings.cooldown_ms;
         note(
             parse,
             format!(
-                "plan rewrite skipped: cooldown (the last rewrite was less than {} ms ago; next after {until})",
-                settings.cooldown_ms
+                "plan rewrite skipped: cooldown (the last rewrite was less than {ms} ms ago; next after {until})"
             ),
         );
         return Ok(());
@@ -61,27 +61,17 @@ pub(super) async fn run(
         .into_iter()
         .map(str::to_string)
         .collect();
-    let fields: Vec<&Field> = unsure
-        .iter()
-        .filter_map(|name| schema.field(name))
-        .collect();
-    let task = format!(
-        "The heuristics read the answer with too little confidence ({:.2}, below {threshold:.2}). What they read, with each field's confidence:\n{}\nRevise the extraction.",
-        parse.result.confidence,
-        extraction(&parse.result)
-    );
-    let call = Call {
-        event: PLAN_REWRITE,
-        key: PLAN_REWRITE_KEY,
-        schema,
-        fields,
-        task,
-        text,
-    };
+    let call = call(schema, &unsure, threshold, text, parse);
     let Some(reply) = attempt(parser, model, call, state, now, parse).await? else {
         return Ok(());
     };
     let applied = apply(schema, &unsure, reply.proposals, threshold, parse);
+    record(applied, reply.request_id, parse);
+    Ok(())
+}
+
+/// The telemetry entry and note of a rewrite the model answered.
+fn record(applied: Vec<String>, request_id: String, parse: &mut LeanParse) {
     let entry = if applied.is_empty() {
         Telemetry::skipped(PLAN_REWRITE, Reason::EmptyPlan)
     } else {
@@ -92,10 +82,35 @@ pub(super) async fn run(
         }
     };
     parse.telemetry.push(Telemetry {
-        request_id: Some(reply.request_id),
+        request_id: Some(request_id),
         ..entry
     });
-    Ok(())
+}
+
+/// The model call: the unsure fields, and what the heuristics read.
+fn call<'a>(
+    schema: &'a Schema,
+    unsure: &[String],
+    threshold: f64,
+    text: &'a str,
+    parse: &LeanParse,
+) -> Call<'a> {
+    let task = format!(
+        "The heuristics read the answer with too little confidence ({:.2}, below {threshold:.2}). What they read, with each field's confidence:\n{}\nRevise the extraction.",
+        parse.result.confidence,
+        extraction(&parse.result)
+    );
+    Call {
+        event: PLAN_REWRITE,
+        key: PLAN_REWRITE_KEY,
+        schema,
+        fields: unsure
+            .iter()
+            .filter_map(|name| schema.field(name))
+            .collect(),
+        task,
+        text,
+    }
 }
 
 /// Sets the unsure fields the model gave a value surer than the heuristics'; an unmarked
