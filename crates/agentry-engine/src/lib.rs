@@ -17,6 +17,7 @@ mod identity;
 mod merge_watch;
 pub mod probe;
 pub mod prompts;
+pub mod question;
 mod recovery;
 mod roles;
 mod settings;
