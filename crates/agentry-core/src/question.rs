@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{Event, EventType, Timestamp};
+use crate::{Event, EventType, Issue, Status, Timestamp};
 
 /// A question packet (`QUESTION, CONTEXT, FILES, OPTIONS, RECOMMENDED, BLOCKING`), as a
 /// `QUESTION_ASKED` event carries it.
@@ -47,6 +47,14 @@ pub fn open_question(events: &[Event]) -> Option<OpenQuestion> {
         packet,
         asked_at: last.created_at,
     })
+}
+
+/// The question `issue` is blocked on: its open question, while it is blocked (a person may
+/// have moved it on without answering).
+pub fn blocked_on(issue: &Issue, events: &[Event]) -> Option<OpenQuestion> {
+    (issue.status == Status::Blocked)
+        .then(|| open_question(events))
+        .flatten()
 }
 
 /// The latest answer in `events`, unless a blocking question came after it.

@@ -1,7 +1,7 @@
 //! Reading a question packet out of an implementer's answer, with the lean parse (heuristics
 //! only), and answering an issue's open question.
 
-use agentry_core::question::{Answer, OpenQuestion, Question, open_question};
+use agentry_core::question::{Answer, OpenQuestion, Question, blocked_on};
 use agentry_core::session::Asked;
 use agentry_core::{EventType, IssueId, Status, Timestamp};
 use agentry_lean::{PacketKind, QuestionPacket, parse};
@@ -50,10 +50,7 @@ pub enum AnswerError {
 
 /// The question an issue is blocked on, if it is blocked on one.
 pub fn issue_question(store: &dyn Store, id: &IssueId) -> Result<Option<OpenQuestion>, StoreError> {
-    if store.issue(id)?.status != Status::Blocked {
-        return Ok(None);
-    }
-    Ok(open_question(&store.events(id)?))
+    Ok(blocked_on(&store.issue(id)?, &store.events(id)?))
 }
 
 /// Answers the question `id` is blocked on: the issue goes back to the queue and the answer

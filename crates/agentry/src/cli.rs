@@ -122,6 +122,9 @@ pub enum Command {
     /// Read an agent's answer into a packet: each field with its confidence and source, and
     /// what is missing or invalid (exit 1 if any).
     Parse(ParseArgs),
+    /// Answer the question an issue is blocked on; the issue goes back in the queue and its
+    /// next implementer prompt carries the answer.
+    Answer { id: IssueId, text: String },
     /// Measure and print figures: the store, the session loop, worktree sessions, dispatch
     /// latency, parsing (all of them when none is named, each in its own process).
     Bench {
