@@ -167,7 +167,7 @@ fn an_incomplete_packet_is_sent_back_once_naming_what_it_lacks() {
     assert_eq!(implementer.prompts(), 2, "one request for a revised packet");
     let revise = implementer.prompt(2);
     assert!(
-        revise.contains("lacks context, options, recommended"),
+        revise.contains("lacks context, files, options, recommended"),
         "the request names the missing fields:\n{revise}"
     );
     assert!(!implementer.prompt(1).contains("lacks"));
