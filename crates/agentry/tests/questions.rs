@@ -6,7 +6,8 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use serde_json::{Value, json};
+use support::server::{Server, error_of};
 use support::{Repo, assert_ok, assert_refused, json_of, scripted_repo};
 use tempfile::TempDir;
 
@@ -194,4 +195,76 @@ fn a_question_that_does_not_block_is_recorded_and_the_work_goes_on() {
         .find(|e| e["event_type"] == "QUESTION_ASKED")
         .expect("the question is recorded");
     assert_eq!(asked["data"]["blocking"], false);
+}
+
+#[test]
+fn the_status_lists_issues_waiting_on_an_answer() {
+    let (repo, _implementer, id) = blocked_issue();
+    let status = repo.json(&["status", "--json"]);
+    let questions = status["questions"].as_array().unwrap();
+    assert_eq!(questions.len(), 1, "{status}");
+    assert_eq!(questions[0]["issue_id"], id.as_str());
+    assert_eq!(
+        questions[0]["question"],
+        "Which greeting should done.txt hold?"
+    );
+    let notes = status["readiness_notes"].to_string();
+    assert!(
+        notes.contains("wait on an answer") && notes.contains(&id),
+        "{notes}"
+    );
+    assert_ok(&repo.run(&["answer", &id, "hello"]));
+    assert_eq!(repo.json(&["status", "--json"])["questions"], json!([]));
+}
+
+#[test]
+fn the_api_shows_and_answers_the_question() {
+    let (repo, implementer, id) = blocked_issue();
+    let token = ("SERVER__SERVICE_TOKEN", "s3cret");
+    let server = Server::start(&repo, &["--no-dispatch"], &[token]);
+    let good = ["Authorization: Bearer s3cret"];
+    let task = format!("/api/v1/tasks/{id}");
+    let answer = format!("{task}/answer");
+    let body = Some(json!({"answer": "Say hello"}));
+
+    let (status, detail) = server.get(&task);
+    assert_eq!(status, 200);
+    assert_eq!(
+        detail["question"]["question"],
+        "Which greeting should done.txt hold?"
+    );
+    assert_eq!(server.json("POST", &answer, &[], body.clone()).0, 401);
+    let wrong = ["Authorization: Bearer nope"];
+    assert_eq!(server.json("POST", &answer, &wrong, body.clone()).0, 401);
+    for bad in [
+        json!({}),
+        json!({"answer": 3}),
+        json!({"answer": "x", "more": 1}),
+        json!({"answer": " "}),
+    ] {
+        let (status, error) = server.json("POST", &answer, &good, Some(bad.clone()));
+        assert_eq!(status, 400, "{bad}: {error}");
+        assert!(!error_of(&error).is_empty());
+    }
+    let (status, _) = server.request("POST", &answer, &good, b"{not json");
+    assert_eq!(status, 400);
+    let (status, error) = server.json("POST", "/api/v1/tasks/i-zzzzzz/answer", &good, body.clone());
+    assert_eq!(status, 404, "{error}");
+
+    let (status, answered) = server.json("POST", &answer, &good, body.clone());
+    assert_eq!(status, 200, "{answered}");
+    assert_eq!(answered["status"], "open");
+    assert_eq!(answered["answer"], "Say hello");
+    assert_eq!(answered["question"], "Which greeting should done.txt hold?");
+    let (_, detail) = server.get(&task);
+    assert_eq!(detail["status"], "open");
+    assert_eq!(detail["question"], Value::Null);
+    let (status, error) = server.json("POST", &answer, &good, body);
+    assert_eq!(status, 409, "{error}");
+    assert!(error_of(&error).contains("no open question"), "{error}");
+    drop(server);
+
+    run_until_idle(&repo);
+    assert_eq!(repo.show(&id)["status"], "needs_review");
+    assert!(implementer.prompt(2).contains("Say hello"));
 }
