@@ -86,7 +86,8 @@ fn blocked_issue() -> (Repo, Implementer, String) {
     let implementer = Implementer::install(&repo);
     implementer.answer_turn(1, BLOCKING);
     let id = repo.add("Write the greeting", &[]);
-    run_until_idle(&repo);
+    let summary = run_until_idle(&repo);
+    assert_eq!(summary["outcomes"]["asked"], 1, "{summary}");
     (repo, implementer, id)
 }
 
