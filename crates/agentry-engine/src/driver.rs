@@ -113,13 +113,7 @@ impl SessionRun {
             answer: None,
             revise: Vec::new(),
         };
-        // Without the events the prompts lack the answer; the session can still do its work.
-        match run.engine.store.events(&run.issue.id) {
-            Ok(events) => run.answer = agentry_core::question::last_answer(&events),
-            Err(err) => {
-                tracing::warn!(operation = "session", issue_id = %run.issue.id, "cannot read the issue's events: {err}")
-            }
-        }
+        run.answer = run.last_answer();
         let first = match run.prepare_workdir().await {
             Ok(workdir) => {
                 run.workdir = workdir;
@@ -128,6 +122,18 @@ impl SessionRun {
             Err(error) => Input::Failed { error },
         };
         (run, first)
+    }
+
+    /// The answer to the issue's last question, for the prompts. Without the events the
+    /// prompts lack it, but the session can still do its work.
+    fn last_answer(&self) -> Option<Answer> {
+        match self.engine.store.events(&self.issue.id) {
+            Ok(events) => agentry_core::question::last_answer(&events),
+            Err(err) => {
+                tracing::warn!(operation = "session", issue_id = %self.issue.id, "cannot read the issue's events: {err}");
+                None
+            }
+        }
     }
 
     async fn prepare_workdir(&self) -> Result<PathBuf, String> {
@@ -209,14 +215,7 @@ impl SessionRun {
                         self.revise.clear();
                     }
                     Action::NoteQuestion(question) => {
-                        let mut record = self.record_with_runs(None);
-                        record.events.push(question_event(&question));
-                        let recorded = self.engine.store.record_session(
-                            &self.claim,
-                            &record,
-                            Timestamp::now(),
-                        );
-                        if let Err(err) = recorded {
+                        if let Err(err) = self.note_question(&question) {
                             return self.lost(err);
                         }
                     }
@@ -240,6 +239,18 @@ impl SessionRun {
             }
             input = next.expect("an unfinished session always asks for something");
         }
+    }
+
+    /// Records a question that does not block, with the agent runs that ended before it.
+    fn note_question(
+        &mut self,
+        question: &agentry_core::question::Question,
+    ) -> Result<(), StoreError> {
+        let mut record = self.record_with_runs(None);
+        record.events.push(question_event(question));
+        self.engine
+            .store
+            .record_session(&self.claim, &record, Timestamp::now())
     }
 
     /// A snapshot, with the in-process agent runs that ended since the last record.
