@@ -269,3 +269,54 @@ fn the_api_shows_and_answers_the_question() {
     assert_eq!(repo.show(&id)["status"], "needs_review");
     assert!(implementer.prompt(2).contains("Say hello"));
 }
+
+#[test]
+fn reviewer_verdicts_go_through_the_lean_parse() {
+    let repo = scripted_repo();
+    let script = r#"
+[[rule]]
+role = "implementer"
+issue = "*"
+turns = [[{ write = { path = "done.txt", content = "done\n" } }]]
+
+[[rule]]
+role = "fixer"
+issue = "*"
+turns = [[{ write = { path = "fixed.txt", content = "fixed\n" } }]]
+
+[[rule]]
+role = "spec_reviewer"
+issue = "*"
+turns = [[{ say = "I looked at it." }], [{ say = "Verdict: PASS" }]]
+
+[[rule]]
+role = "quality_reviewer"
+issue = "*"
+turns = [[{ say = "LGTM" }]]
+"#;
+    std::fs::write(repo.file("script.toml"), script).unwrap();
+    let id = repo.add("Reviewed", &[]);
+    run_until_idle(&repo);
+    let issue = repo.show(&id);
+    assert_eq!(issue["status"], "needs_review");
+    let events = issue["events"].as_array().unwrap();
+    let failed = events
+        .iter()
+        .find(|e| e["event_type"] == "SPEC_REVIEW_FAIL")
+        .expect("the first review fails");
+    assert_eq!(
+        failed["data"]["failed_items"],
+        json!(["verdict not understood"])
+    );
+    let kept = failed["data"]["fix_list"].to_string();
+    assert!(
+        kept.contains("I looked at it."),
+        "the raw text is kept: {kept}"
+    );
+    let types = event_types(&issue);
+    assert!(types.contains(&"SPEC_REVIEW_PASS".to_string()), "{types:?}");
+    assert!(
+        types.contains(&"QUALITY_REVIEW_PASS".to_string()),
+        "{types:?}"
+    );
+}
