@@ -40,6 +40,11 @@ pub enum EventType {
     ScopeWait,
     /// A person was assigned to review the issue.
     ReviewAssigned,
+    /// An implementer asked a question (data: the packet); a blocking one ends its session
+    /// and blocks the issue until it is answered.
+    QuestionAsked,
+    /// A person answered the open question (data: the question and the answer).
+    QuestionAnswered,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -47,7 +52,7 @@ pub enum EventType {
 pub struct EventTypeError(pub String);
 
 impl EventType {
-    pub const ALL: [EventType; 25] = [
+    pub const ALL: [EventType; 27] = [
         EventType::IssueCreated,
         EventType::IssueImported,
         EventType::IssueUpdated,
@@ -73,6 +78,8 @@ impl EventType {
         EventType::OverflowParentClosedByFix,
         EventType::ScopeWait,
         EventType::ReviewAssigned,
+        EventType::QuestionAsked,
+        EventType::QuestionAnswered,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -102,6 +109,8 @@ impl EventType {
             EventType::OverflowParentClosedByFix => "OVERFLOW_PARENT_CLOSED_BY_FIX",
             EventType::ScopeWait => "SCOPE_WAIT",
             EventType::ReviewAssigned => "REVIEW_ASSIGNED",
+            EventType::QuestionAsked => "QUESTION_ASKED",
+            EventType::QuestionAnswered => "QUESTION_ANSWERED",
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod import;
 pub mod issue;
 pub mod link;
 pub mod merge;
+pub mod question;
 pub mod ready;
 pub mod role;
 pub mod schedule;

@@ -3,12 +3,13 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use agentry_core::question::Answer;
 use agentry_core::schedule::{AfterFailure, after_failure};
 use agentry_core::session::{
     Action, Input, Outcome, Session, SessionIds, Snapshot, TERMINAL, VerifyEvidence, fix_issue,
     is_fix_issue,
 };
-use agentry_core::{Issue, Status, Timestamp};
+use agentry_core::{EventType, Issue, Role, Status, Timestamp};
 use agentry_store::StoreError;
 use agentry_store::session::{AgentRunEnd, Claim, NewAgentRun, SessionEnd, SessionRecord};
 use tokio_util::sync::CancellationToken;
@@ -37,6 +38,10 @@ pub(crate) struct SessionRun {
     pub(crate) rate_limited_until: Option<Timestamp>,
     /// What this session's agents have cost so far, as they report it.
     pub(crate) spent_usd: f64,
+    /// The answer to the issue's last question, for the prompts.
+    pub(crate) answer: Option<Answer>,
+    /// The fields an implementer's question packet lacked, during the turn that asks for them.
+    pub(crate) revise: Vec<String>,
 }
 
 /// How a session ended, and until when its agent is rate limited, if it is.
@@ -105,7 +110,10 @@ impl SessionRun {
             finished_runs: Vec::new(),
             rate_limited_until: None,
             spent_usd: 0.0,
+            answer: None,
+            revise: Vec::new(),
         };
+        run.answer = run.last_answer();
         let first = match run.prepare_workdir().await {
             Ok(workdir) => {
                 run.workdir = workdir;
@@ -114,6 +122,18 @@ impl SessionRun {
             Err(error) => Input::Failed { error },
         };
         (run, first)
+    }
+
+    /// The answer to the issue's last question, for the prompts. Without the events the
+    /// prompts lack it, but the session can still do its work.
+    fn last_answer(&self) -> Option<Answer> {
+        match self.engine.store.events(&self.issue.id) {
+            Ok(events) => agentry_core::question::last_answer(&events),
+            Err(err) => {
+                tracing::warn!(operation = "session", issue_id = %self.issue.id, "cannot read the issue's events: {err}");
+                None
+            }
+        }
     }
 
     async fn prepare_workdir(&self) -> Result<PathBuf, String> {
@@ -189,6 +209,16 @@ impl SessionRun {
                         return self.finish(outcome, terminal.take(), stops).await;
                     }
                     Action::RunAgent { role, fix } => next = Some(self.agent_turn(role, fix).await),
+                    Action::ReviseQuestion { missing } => {
+                        self.revise = missing;
+                        next = Some(self.agent_turn(Role::Implementer, None).await);
+                        self.revise.clear();
+                    }
+                    Action::NoteQuestion(question) => {
+                        if let Err(err) = self.note_question(&question) {
+                            return self.lost(err);
+                        }
+                    }
                     Action::RunVerify => next = Some(self.verify().await),
                     Action::CreateFixIssue(overflow) => {
                         let fix = fix_issue(&self.issue, &overflow);
@@ -209,6 +239,18 @@ impl SessionRun {
             }
             input = next.expect("an unfinished session always asks for something");
         }
+    }
+
+    /// Records a question that does not block, with the agent runs that ended before it.
+    fn note_question(
+        &mut self,
+        question: &agentry_core::question::Question,
+    ) -> Result<(), StoreError> {
+        let mut record = self.record_with_runs(None);
+        record.events.push(question_event(question));
+        self.engine
+            .store
+            .record_session(&self.claim, &record, Timestamp::now())
     }
 
     /// A snapshot, with the in-process agent runs that ended since the last record.
@@ -238,6 +280,9 @@ impl SessionRun {
     ) -> Outcome {
         let mut end = self.session_end(&outcome, stops);
         end.record = self.record_with_runs(terminal.as_ref());
+        if let Outcome::Asked(question) = &outcome {
+            end.record.events.push(question_event(question));
+        }
         if let Err(err) = self
             .engine
             .store
@@ -275,6 +320,12 @@ impl SessionRun {
                 false,
             ),
             Outcome::Escalated { reason } => end(Status::Blocked, reason.clone(), None, false),
+            Outcome::Asked(question) => end(
+                Status::Blocked,
+                format!("waiting on an answer: {}", question.question),
+                None,
+                false,
+            ),
             // A rate limit is the agent's, not the issue's: back when it lifts, not a failure.
             Outcome::Error { message } if self.rate_limited_until.is_some() => end(
                 Status::Open,
@@ -317,6 +368,12 @@ impl SessionRun {
             tracing::warn!(operation = "worktree", issue_id = %self.issue.id, "could not remove the worktree: {err}");
         }
     }
+}
+
+/// A `QUESTION_ASKED` event: the packet as the implementer gave it.
+fn question_event(question: &agentry_core::question::Question) -> (EventType, serde_json::Value) {
+    let data = serde_json::to_value(question).expect("a question serialises");
+    (EventType::QuestionAsked, data)
 }
 
 /// Renews the claim three times per lease; a claim that was taken back stops the session.

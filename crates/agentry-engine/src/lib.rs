@@ -20,6 +20,7 @@ pub mod lean;
 mod merge_watch;
 pub mod probe;
 pub mod prompts;
+pub mod question;
 mod recovery;
 mod roles;
 mod settings;

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use agentry_core::question::Answer;
 use agentry_core::{Issue, Role};
 use minijinja::{Environment, UndefinedBehavior, Value};
 use serde::Serialize;
@@ -47,6 +48,11 @@ pub struct PromptContext<'a> {
     pub diff: String,
     pub verify: VerifyContext,
     pub review: ReviewContext,
+    /// The issue's last question and the answer a person gave (none when there is none).
+    pub answer: Option<Answer>,
+    /// The required fields an incomplete question packet lacked (empty unless the implementer
+    /// is asked for a revised packet).
+    pub revise_question: Vec<String>,
 }
 
 /// The latest verification: exit code and output (empty before the first run).
@@ -164,6 +170,8 @@ mod tests {
                 failed_items: vec!["x".into()],
                 fix_list: vec!["y".into()],
             },
+            answer: None,
+            revise_question: Vec::new(),
         }
     }
 
@@ -190,6 +198,30 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_implementer_hears_the_answer_and_what_a_packet_lacked() {
+        let issue =
+            NewIssue::new("t").into_issue(IssueId::generate(3), Timestamp::from_unix_micros(0));
+        let prompts = Prompts::load(None).unwrap();
+        let plain = prompts.render(Role::Implementer, &context(&issue)).unwrap();
+        assert!(!plain.contains("You asked"), "{plain}");
+        let mut asked = context(&issue);
+        asked.answer = Some(Answer {
+            question: "Which greeting?".into(),
+            answer: "Say hello".into(),
+        });
+        asked.revise_question = vec!["options".into(), "recommended".into()];
+        for role in [Role::Implementer, Role::Fixer] {
+            let text = prompts.render(role, &asked).unwrap();
+            assert!(
+                text.contains("Which greeting?") && text.contains("Say hello"),
+                "{text}"
+            );
+        }
+        let text = prompts.render(Role::Implementer, &asked).unwrap();
+        assert!(text.contains("options, recommended"), "{text}");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use agentry_core::health::planner::{
 use agentry_core::health::{
     ActiveSession, AgentFailure, AgentPause, BudgetSpent, Conditions, LeanFeature,
     OrchestratorStatus, QueueStatus, REPEATED_ERRORS, RecentError, RepeatedError, SessionCounts,
-    StaleLease, StatusSnapshot,
+    StaleLease, StatusSnapshot, WaitingQuestion,
 };
 use agentry_core::session::snapshot;
 use agentry_core::{Event, EventType, IssueId, Status, Timestamp};
@@ -61,7 +61,29 @@ pub fn snapshot(
         flags,
         recent_errors(&window),
         conditions,
-    ))
+    )
+    .with_questions(waiting_questions(store)?))
+}
+
+/// Blocked issues whose implementer asked a question nobody has answered, oldest first.
+fn waiting_questions(store: &dyn Store) -> Result<Vec<WaitingQuestion>, StoreError> {
+    let blocked = IssueFilter {
+        status: Some(Status::Blocked),
+        label: None,
+    };
+    let mut waiting = Vec::new();
+    for issue in store.list_issues(&blocked)? {
+        let events = store.events(&issue.id)?;
+        if let Some(open) = agentry_core::question::blocked_on(&issue, &events) {
+            waiting.push(WaitingQuestion {
+                issue_id: issue.id,
+                question: open.packet.question,
+                asked_at: open.asked_at,
+            });
+        }
+    }
+    waiting.sort_by_key(|q| q.asked_at);
+    Ok(waiting)
 }
 
 /// Every flag's runtime value.

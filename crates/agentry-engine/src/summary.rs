@@ -31,5 +31,6 @@ pub fn outcome_name(outcome: &Outcome) -> &'static str {
         Outcome::Escalated { .. } => "escalated",
         Outcome::VerifyFailed { .. } => "verify_failed",
         Outcome::Error { .. } => "error",
+        Outcome::Asked(_) => "asked",
     }
 }

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use agentry_agents::{AgentEvent, AgentFailure, AgentRequest};
 use agentry_core::session::{FixRequest, Input, Review, VerifyEvidence};
-use agentry_core::verdict::Verdict;
 use agentry_core::{Role, Timestamp};
 use agentry_store::session::{AgentRunEnd, NewAgentRun};
 use tokio::sync::mpsc;
@@ -117,10 +116,17 @@ impl SessionRun {
         let code_changed_at = self.commit().await?;
         Ok(match role {
             Role::SpecReviewer | Role::QualityReviewer => Input::Reviewed {
-                verdict: Verdict::from_answer(&outcome.text),
+                verdict: agentry_lean::review_verdict(&outcome.text),
                 code_changed_at,
             },
-            Role::Implementer | Role::Fixer => Input::AgentDone { code_changed_at },
+            Role::Implementer => match crate::question::read_question(&outcome.text) {
+                Some(asked) => Input::Asked {
+                    asked,
+                    code_changed_at,
+                },
+                None => Input::AgentDone { code_changed_at },
+            },
+            Role::Fixer => Input::AgentDone { code_changed_at },
         })
     }
 
@@ -155,6 +161,8 @@ impl SessionRun {
             diff,
             verify,
             review,
+            answer: self.answer.clone(),
+            revise_question: self.revise.clone(),
         })
     }
 

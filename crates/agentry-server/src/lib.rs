@@ -6,6 +6,7 @@
 //! in how to wake it.
 
 mod alerts;
+mod answer;
 mod auth;
 mod body;
 mod dashboard;
@@ -105,6 +106,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/events", get(sse::all))
         .route("/api/v1/tasks/{task_id}/events", get(sse::task))
+        .route("/api/v1/tasks/{task_id}/answer", post(answer::answer))
         .route(
             "/api/v1/diagnostics/task_queue",
             get(diagnostics::task_queue),

@@ -1,6 +1,7 @@
 //! `GET /api/v1/tasks/{task_id}` (the issue with its links, last error, metrics and latest
 //! events) and `PATCH /api/v1/tasks/{task_id}` (status and priority).
 
+use agentry_core::question::{OpenQuestion, blocked_on};
 use agentry_core::{
     Event, EventType, Issue, IssueId, IssuePatch, Link, Priority, Status, Timestamp,
 };
@@ -32,6 +33,8 @@ pub struct TaskDetail {
     runs: Vec<AgentRun>,
     /// The person assigned to review it, if one is.
     review: Option<ReviewAssignment>,
+    /// The question it is blocked on, until someone answers it.
+    question: Option<OpenQuestion>,
 }
 
 #[derive(Serialize, Default)]
@@ -65,6 +68,7 @@ fn detail(store: &dyn Store, id: &IssueId) -> Result<TaskDetail, ApiError> {
     let runs = store.agent_runs(Some(id))?;
     let metrics = metrics(&events, &runs);
     let last_error = last_error(&events);
+    let question = blocked_on(&issue, &events);
     events.drain(..events.len().saturating_sub(MAX_EVENTS));
     let review = store
         .review_assignments()?
@@ -78,6 +82,7 @@ fn detail(store: &dyn Store, id: &IssueId) -> Result<TaskDetail, ApiError> {
         events,
         runs,
         review,
+        question,
     })
 }
 

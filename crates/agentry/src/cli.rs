@@ -125,6 +125,9 @@ pub enum Command {
     /// The lean parse's model fallbacks: their state, and clearing their queue.
     #[command(subcommand)]
     Lean(LeanCommand),
+    /// Answer the question an issue is blocked on; the issue goes back in the queue and its
+    /// next implementer prompt carries the answer.
+    Answer { id: IssueId, text: String },
     /// Measure and print figures: the store, the session loop, worktree sessions, dispatch
     /// latency, parsing (all of them when none is named, each in its own process).
     Bench {

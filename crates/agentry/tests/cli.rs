@@ -316,8 +316,9 @@ fn issue_show_json_has_links_and_events_starting_with_creation() {
     let id = repo.add("Shown", &["--priority", "3"]);
     let detail = repo.show(&id);
     let mut expected: HashSet<String> = ISSUE_KEYS.iter().map(|k| k.to_string()).collect();
-    expected.extend(["links", "events", "runs"].map(String::from));
+    expected.extend(["links", "events", "runs", "question"].map(String::from));
     assert_eq!(keys(&detail), expected);
+    assert_eq!(detail["question"], Value::Null);
     assert_eq!(detail["links"], json!([]));
     assert_eq!(detail["runs"], json!([]));
     let events = detail["events"].as_array().unwrap();

@@ -13,6 +13,7 @@ pub use actions::{INVESTIGATE, MONITOR_HEALTHY, needs_investigation, recommended
 pub use alerts::{READY_WAIT_ALERT_SECS, raised_alerts};
 pub use snapshot::{
     ActiveSession, OrchestratorStatus, QueueStatus, RecentError, SessionCounts, StatusSnapshot,
+    WaitingQuestion,
 };
 
 use serde::Serialize;

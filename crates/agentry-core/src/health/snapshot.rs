@@ -18,6 +18,8 @@ pub struct StatusSnapshot {
     pub recent_errors: Vec<RecentError>,
     pub readiness_notes: Vec<String>,
     pub recommended_actions: Vec<String>,
+    /// Blocked issues waiting on an answer to their implementer's question.
+    pub questions: Vec<WaitingQuestion>,
     /// What the actions were computed from.
     pub conditions: Conditions,
 }
@@ -46,14 +48,36 @@ impl StatusSnapshot {
             },
             flags,
             recent_errors,
+            questions: Vec::new(),
             conditions,
         }
+    }
+
+    /// Adds the issues waiting on an answer, and a readiness note naming them.
+    pub fn with_questions(mut self, questions: Vec<WaitingQuestion>) -> Self {
+        if let Some(first) = questions.first() {
+            self.readiness_notes.push(format!(
+                "{} issue(s) wait on an answer to a question: answer with `agentry answer {} \"...\"`.",
+                questions.len(),
+                first.issue_id
+            ));
+        }
+        self.questions = questions;
+        self
     }
 
     /// True when the run guard must refuse to dispatch.
     pub fn needs_investigation(&self) -> bool {
         needs_investigation(&self.recommended_actions)
     }
+}
+
+/// A blocked issue's open question.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WaitingQuestion {
+    pub issue_id: IssueId,
+    pub question: String,
+    pub asked_at: Timestamp,
 }
 
 /// The dispatcher that last wrote a heartbeat.

@@ -1,5 +1,6 @@
 //! The session state machine.
 
+use crate::question::Question;
 use crate::session::overflow::Overflow;
 use crate::session::snapshot::{
     Attempts, SCHEMA_VERSION, Snapshot, SnapshotStatus, Stage, VerifyEvidence,
@@ -36,6 +37,11 @@ pub enum Input {
     AgentDone {
         code_changed_at: Option<Timestamp>,
     },
+    /// The implementer's turn ended with a question packet instead of a report.
+    Asked {
+        asked: Asked,
+        code_changed_at: Option<Timestamp>,
+    },
     Verified(VerifyEvidence),
     Reviewed {
         verdict: Verdict,
@@ -50,10 +56,30 @@ pub enum Input {
     },
 }
 
+/// A question packet read from an implementer's answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Asked {
+    Complete(Question),
+    /// QUESTION was there, these required fields were not.
+    Incomplete {
+        question: String,
+        missing: Vec<String>,
+    },
+}
+
 /// What the engine is to do next.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
-    RunAgent { role: Role, fix: Option<FixRequest> },
+    RunAgent {
+        role: Role,
+        fix: Option<FixRequest>,
+    },
+    /// Runs the implementer again, asking for a revised question packet with these fields.
+    ReviseQuestion {
+        missing: Vec<String>,
+    },
+    /// Records a question that does not block (a `QUESTION_ASKED` event); the session goes on.
+    NoteQuestion(Question),
     RunVerify,
     CreateFixIssue(Overflow),
     Record(Snapshot),
@@ -88,6 +114,8 @@ pub enum Outcome {
     Error {
         message: String,
     },
+    /// The implementer cannot go on without an answer: the issue waits for a person.
+    Asked(Question),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,6 +148,8 @@ pub struct Session {
     fix_list: Vec<String>,
     verify: Option<VerifyEvidence>,
     code_changed_at: Option<Timestamp>,
+    /// An incomplete question packet gets one request for a revised one, no more.
+    revision_asked: bool,
 }
 
 /// Fresh verification: it passed, and it ran after the last change to the code.
@@ -139,6 +169,7 @@ impl Session {
             fix_list: Vec::new(),
             verify: None,
             code_changed_at: None,
+            revision_asked: false,
         }
     }
 
@@ -173,16 +204,17 @@ impl Session {
             }
             (Phase::Implementing, Input::AgentDone { code_changed_at }) => {
                 self.code_changed(code_changed_at);
-                self.phase = Phase::Verifying(Next::Review(Review::Spec));
-                vec![
-                    self.record(
-                        EventType::ImplementDone,
-                        Stage::Running,
-                        SnapshotStatus::Pass,
-                        now,
-                    ),
-                    Action::RunVerify,
-                ]
+                self.implemented(now)
+            }
+            (
+                Phase::Implementing,
+                Input::Asked {
+                    asked,
+                    code_changed_at,
+                },
+            ) => {
+                self.code_changed(code_changed_at);
+                self.asked(asked, now)
             }
             (Phase::Verifying(next), Input::Verified(evidence)) => {
                 self.verify = Some(evidence);
@@ -230,6 +262,38 @@ impl Session {
     fn code_changed(&mut self, at: Option<Timestamp>) {
         if at.is_some() {
             self.code_changed_at = at;
+        }
+    }
+
+    fn implemented(&mut self, now: Timestamp) -> Vec<Action> {
+        self.phase = Phase::Verifying(Next::Review(Review::Spec));
+        vec![
+            self.record(
+                EventType::ImplementDone,
+                Stage::Running,
+                SnapshotStatus::Pass,
+                now,
+            ),
+            Action::RunVerify,
+        ]
+    }
+
+    /// A blocking question ends the session (its `QUESTION_ASKED` event is its last); an
+    /// incomplete packet is sent back once; anything else carries on as a report.
+    fn asked(&mut self, asked: Asked, now: Timestamp) -> Vec<Action> {
+        match asked {
+            Asked::Complete(question) if question.blocking => {
+                self.phase = Phase::Finished;
+                vec![Action::Finish(Outcome::Asked(question))]
+            }
+            Asked::Complete(question) => {
+                [vec![Action::NoteQuestion(question)], self.implemented(now)].concat()
+            }
+            Asked::Incomplete { missing, .. } if !self.revision_asked => {
+                self.revision_asked = true;
+                vec![Action::ReviseQuestion { missing }]
+            }
+            Asked::Incomplete { .. } => self.implemented(now),
         }
     }
 

@@ -10,14 +10,16 @@ mod overflow;
 pub mod snapshot;
 
 pub use machine::{
-    Action, Caps, FixRequest, Input, Outcome, Review, Session, SessionIds, is_fresh,
+    Action, Asked, Caps, FixRequest, Input, Outcome, Review, Session, SessionIds, is_fresh,
 };
 pub use overflow::{Overflow, fix_issue, fix_title, is_fix_issue};
 pub use snapshot::{Attempts, Snapshot, SnapshotStatus, Stage, VerifyEvidence};
 
 use crate::EventType;
 
-/// The events that end a session; each session records exactly one of them, last.
+/// The events that end a session; each session records exactly one of them, last, except
+/// one that ends on a blocking question: its last event is `QUESTION_ASKED` (the packet, not
+/// a snapshot), written with the issue's move to `blocked`.
 pub const TERMINAL: [EventType; 4] = [
     EventType::SessionDone,
     EventType::OverflowFixCreated,

@@ -13,6 +13,22 @@ enum Answer {
     Ok,
     Bad,
     Crash,
+    /// An implementer's question packet: blocking or not, complete or not.
+    Ask {
+        blocking: bool,
+        complete: bool,
+    },
+}
+
+fn question(blocking: bool) -> crate::question::Question {
+    crate::question::Question {
+        question: "which file?".into(),
+        context: "two candidates".into(),
+        files: vec!["a.rs".into()],
+        options: vec!["a.rs".into(), "b.rs".into()],
+        recommended: "a.rs".into(),
+        blocking,
+    }
 }
 
 fn verdict(pass: bool) -> Verdict {
@@ -30,6 +46,16 @@ fn verdict(pass: bool) -> Verdict {
 /// Runs a session, answering each action from `answers` (then `Ok` forever), and returns the
 /// recorded snapshots and the outcome.
 fn drive(caps: Caps, escalate: bool, answers: &[Answer]) -> (Vec<Snapshot>, Vec<Outcome>) {
+    let (snapshots, outcomes, _) = drive_all(caps, escalate, answers);
+    (snapshots, outcomes)
+}
+
+/// As `drive`, with every action that was a request, in order.
+fn drive_all(
+    caps: Caps,
+    escalate: bool,
+    answers: &[Answer],
+) -> (Vec<Snapshot>, Vec<Outcome>, Vec<Action>) {
     let ids = SessionIds {
         session_id: "s-1".into(),
         orchestrator_id: "o".into(),
@@ -38,7 +64,7 @@ fn drive(caps: Caps, escalate: bool, answers: &[Answer]) -> (Vec<Snapshot>, Vec<
     let mut session = Session::new(ids, caps, escalate);
     let mut clock = 0;
     let mut next_input = Some(Input::Started);
-    let (mut snapshots, mut outcomes) = (Vec::new(), Vec::new());
+    let (mut snapshots, mut outcomes, mut requests) = (Vec::new(), Vec::new(), Vec::new());
     let mut answers = answers.iter().copied().chain(std::iter::repeat(Answer::Ok));
     while let Some(input) = next_input.take() {
         clock += 1;
@@ -49,12 +75,16 @@ fn drive(caps: Caps, escalate: bool, answers: &[Answer]) -> (Vec<Snapshot>, Vec<
             match action {
                 Action::Record(snapshot) => snapshots.push(snapshot),
                 Action::Finish(outcome) => outcomes.push(outcome),
-                request => next_input = Some(answer(&request, answers.next().unwrap(), now)),
+                note @ Action::NoteQuestion(_) => requests.push(note),
+                request => {
+                    next_input = Some(answer(&request, answers.next().unwrap(), now));
+                    requests.push(request);
+                }
             }
         }
     }
     assert!(session.is_finished());
-    (snapshots, outcomes)
+    (snapshots, outcomes, requests)
 }
 
 fn answer(request: &Action, answer: Answer, now: Timestamp) -> Input {
@@ -63,7 +93,27 @@ fn answer(request: &Action, answer: Answer, now: Timestamp) -> Input {
             error: "boom".into(),
         };
     }
-    let ok = matches!(answer, Answer::Ok);
+    let implementing = matches!(
+        request,
+        Action::RunAgent {
+            role: Role::Implementer,
+            ..
+        } | Action::ReviseQuestion { .. }
+    );
+    if let (Answer::Ask { blocking, complete }, true) = (answer, implementing) {
+        let asked = match complete {
+            true => Asked::Complete(question(blocking)),
+            false => Asked::Incomplete {
+                question: "which file?".into(),
+                missing: vec!["options".into(), "recommended".into()],
+            },
+        };
+        return Input::Asked {
+            asked,
+            code_changed_at: None,
+        };
+    }
+    let ok = !matches!(answer, Answer::Bad);
     match request {
         Action::RunAgent {
             role: Role::SpecReviewer | Role::QualityReviewer,
@@ -72,7 +122,7 @@ fn answer(request: &Action, answer: Answer, now: Timestamp) -> Input {
             verdict: verdict(ok),
             code_changed_at: None,
         },
-        Action::RunAgent { .. } => Input::AgentDone {
+        Action::RunAgent { .. } | Action::ReviseQuestion { .. } => Input::AgentDone {
             code_changed_at: Some(now),
         },
         Action::RunVerify => Input::Verified(VerifyEvidence {
@@ -255,7 +305,9 @@ fn inputs_after_the_end_are_ignored() {
 }
 
 fn answers() -> impl Strategy<Value = Vec<Answer>> {
-    let one = prop_oneof![6 => Just(Answer::Ok), 3 => Just(Answer::Bad), 1 => Just(Answer::Crash)];
+    let ask = (any::<bool>(), any::<bool>())
+        .prop_map(|(blocking, complete)| Answer::Ask { blocking, complete });
+    let one = prop_oneof![6 => Just(Answer::Ok), 3 => Just(Answer::Bad), 1 => Just(Answer::Crash), 1 => ask];
     prop::collection::vec(one, 0..40)
 }
 
@@ -263,11 +315,20 @@ proptest! {
     #[test]
     fn every_session_keeps_the_loop_rules(answers in answers(), spec in 1u32..5, quality in 1u32..4, escalate: bool) {
         let caps = Caps { spec, quality };
-        let (snapshots, outcomes) = drive(caps, escalate, &answers);
+        let (snapshots, outcomes, requests) = drive_all(caps, escalate, &answers);
         let terminal: Vec<_> = snapshots.iter().filter(|s| TERMINAL.contains(&s.event_type)).collect();
+        prop_assert_eq!(outcomes.len(), 1);
+        let revisions = requests.iter().filter(|r| matches!(r, Action::ReviseQuestion { .. })).count();
+        prop_assert!(revisions <= 1, "at most one revision request: {:?}", requests);
+        if let Outcome::Asked(question) = &outcomes[0] {
+            // A blocking question ends the session before anything is verified or reviewed.
+            prop_assert!(question.blocking);
+            prop_assert!(terminal.is_empty(), "no terminal snapshot: {:?}", types(&snapshots));
+            prop_assert_eq!(types(&snapshots), vec![EventType::SessionStart]);
+            return Ok(());
+        }
         prop_assert_eq!(terminal.len(), 1, "exactly one terminal event: {:?}", types(&snapshots));
         prop_assert!(TERMINAL.contains(&snapshots.last().unwrap().event_type), "the terminal event is the last");
-        prop_assert_eq!(outcomes.len(), 1);
         let first_quality = snapshots.iter().position(|s| matches!(s.event_type, EventType::QualityReviewPass | EventType::QualityReviewFail | EventType::QualityFixApplied));
         if let Some(first_quality) = first_quality {
             let spec_passed = snapshots[..first_quality].iter().any(|s| s.event_type == EventType::SpecReviewPass);
@@ -278,4 +339,63 @@ proptest! {
             prop_assert_eq!(snapshot::validate(&snapshot.to_json()), Ok(()));
         }
     }
+}
+
+#[test]
+fn a_blocking_question_ends_the_session_before_verification() {
+    let ask = Answer::Ask {
+        blocking: true,
+        complete: true,
+    };
+    let (snapshots, outcomes) = drive(CAPS, false, &[ask]);
+    assert_eq!(types(&snapshots), vec![EventType::SessionStart]);
+    assert_eq!(outcomes, vec![Outcome::Asked(question(true))]);
+}
+
+#[test]
+fn a_question_that_does_not_block_is_noted_and_the_session_goes_on() {
+    let ask = Answer::Ask {
+        blocking: false,
+        complete: true,
+    };
+    let (snapshots, outcomes, requests) = drive_all(CAPS, false, &[ask]);
+    assert_eq!(requests[1], Action::NoteQuestion(question(false)));
+    assert_eq!(snapshots[1].event_type, EventType::ImplementDone);
+    assert_eq!(outcomes, vec![Outcome::Done]);
+}
+
+#[test]
+fn an_incomplete_packet_is_sent_back_once_then_taken_as_a_report() {
+    let incomplete = Answer::Ask {
+        blocking: true,
+        complete: false,
+    };
+    let (snapshots, outcomes, requests) = drive_all(CAPS, false, &[incomplete, incomplete]);
+    assert_eq!(
+        requests[1],
+        Action::ReviseQuestion {
+            missing: vec!["options".into(), "recommended".into()]
+        }
+    );
+    let revisions = requests
+        .iter()
+        .filter(|r| matches!(r, Action::ReviseQuestion { .. }))
+        .count();
+    assert_eq!(revisions, 1);
+    assert_eq!(snapshots[1].event_type, EventType::ImplementDone);
+    assert_eq!(outcomes, vec![Outcome::Done]);
+}
+
+#[test]
+fn a_revised_packet_that_blocks_ends_the_session() {
+    let incomplete = Answer::Ask {
+        blocking: true,
+        complete: false,
+    };
+    let complete = Answer::Ask {
+        blocking: true,
+        complete: true,
+    };
+    let (_, outcomes) = drive(CAPS, false, &[incomplete, complete]);
+    assert_eq!(outcomes, vec![Outcome::Asked(question(true))]);
 }

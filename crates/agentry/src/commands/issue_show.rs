@@ -1,5 +1,6 @@
 //! `agentry issue show`.
 
+use agentry_core::question::{OpenQuestion, blocked_on};
 use agentry_core::{Event, Issue, IssueId, Link};
 use agentry_store::Store;
 use agentry_store::session::AgentRun;
@@ -14,16 +15,20 @@ struct IssueDetail {
     #[serde(flatten)]
     issue: Issue,
     links: Vec<Link>,
+    /// The question the issue is blocked on, until someone answers it.
+    question: Option<OpenQuestion>,
     events: Vec<Event>,
     runs: Vec<AgentRun>,
 }
 
 pub fn run(project: &Project, id: &IssueId, json: bool) -> Result<()> {
     let store = project.open_store()?;
+    let (issue, events) = (store.issue(id)?, store.events(id)?);
     let detail = IssueDetail {
-        issue: store.issue(id)?,
+        question: blocked_on(&issue, &events),
+        issue,
         links: store.links(id)?,
-        events: store.events(id)?,
+        events,
         runs: store.agent_runs(Some(id))?,
     };
     if json {
@@ -61,6 +66,9 @@ fn print_detail(detail: &IssueDetail) {
         "links",
         links.collect::<Vec<_>>().iter().map(String::as_str),
     );
+    if let Some(question) = &detail.question {
+        print_question(&issue.id, question);
+    }
     if !detail.runs.is_empty() {
         println!("\nagent runs:");
     }
@@ -86,6 +94,20 @@ fn print_detail(detail: &IssueDetail) {
             event.created_at, event.event_type, event.data
         );
     }
+}
+
+fn print_question(id: &IssueId, open: &OpenQuestion) {
+    let question = &open.packet;
+    println!("\nquestion (blocking, asked {}):", open.asked_at);
+    println!("  {}", question.question);
+    println!("  context: {}", question.context);
+    for (name, items) in [("files", &question.files), ("options", &question.options)] {
+        if !items.is_empty() {
+            println!("  {name}: {}", items.join("; "));
+        }
+    }
+    println!("  recommended: {}", question.recommended);
+    println!("  answer it: agentry answer {id} \"...\"");
 }
 
 fn print_list<'a>(name: &str, items: impl ExactSizeIterator<Item = &'a str>) {

@@ -1,6 +1,7 @@
 //! One module per subcommand; each takes parsed arguments and prints its result.
 
 mod alerts;
+mod answer;
 mod backup;
 mod bench;
 mod config;
@@ -79,6 +80,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Parse(args) => parse::run(&dir, args),
         Command::Lean(command) => lean::run(&Project::find(&dir)?, command),
         Command::Issue(command) => run_issue(&Project::find(&dir)?, *command),
+        Command::Answer { id, text } => answer::run(&Project::find(&dir)?, &id, &text),
     }
 }
 
