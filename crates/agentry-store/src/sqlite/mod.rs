@@ -1,9 +1,11 @@
-//! The SQLite backend: one database file, WAL journal, one connection behind a mutex.
+//! The SQLite backend: one database file, WAL journal, one writing connection behind a mutex
+//! and a few connections that only read.
 
 mod claims;
 mod import;
 mod merge;
 mod migrations;
+mod readers;
 mod rows;
 mod runs;
 mod writes;
@@ -16,6 +18,7 @@ use agentry_core::import::{ImportRecord, ImportReport};
 use agentry_core::{
     Event, EventType, Issue, IssueId, IssuePatch, Link, NewIssue, Status, Timestamp,
 };
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
@@ -24,6 +27,7 @@ use crate::session::{
     SessionRecord,
 };
 use crate::{IssueFilter, Store, StoreError};
+use readers::Readers;
 use rows::{AsText, ISSUE_COLUMNS};
 
 /// The ready rule of `agentry_core::ready` for an issue row `i`, with `?1` the current time.
@@ -34,6 +38,7 @@ const READY_CONDITION: &str = "i.status = 'open' AND i.ready_at <= ?1
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    readers: Readers,
 }
 
 impl SqliteStore {
@@ -42,7 +47,11 @@ impl SqliteStore {
         let conn = Connection::open(path)?;
         conn.busy_timeout(busy_timeout)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        Self::prepare(conn, &path.display().to_string())
+        let store = Self::prepare(conn, &path.display().to_string())?;
+        Ok(Self {
+            readers: Readers::open(path, busy_timeout)?,
+            ..store
+        })
     }
 
     /// A store that lives in memory, for dry runs.
@@ -55,9 +64,11 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         // Fewer, larger checkpoints: each one syncs the database file.
         conn.pragma_update(None, "wal_autocheckpoint", 4000)?;
+        stable_plans(&conn)?;
         migrations::migrate(&mut conn, name)?;
         Ok(Self {
             conn: Mutex::new(conn),
+            readers: Readers::default(),
         })
     }
 
@@ -66,6 +77,12 @@ impl SqliteStore {
         self.conn
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A connection for a read: one of the readers, or the writing connection of a store in
+    /// memory.
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        self.readers.get().unwrap_or_else(|| self.conn())
     }
 
     /// Runs `write` in one immediate transaction, committed only if it succeeds. The
@@ -85,6 +102,13 @@ impl SqliteStore {
         }
         written
     }
+}
+
+/// Plans that do not depend on bound values: otherwise, with the bundled SQLite's STAT4, a
+/// cached statement is compiled again each time it is bound to a new value.
+fn stable_plans(conn: &Connection) -> Result<(), StoreError> {
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    Ok(())
 }
 
 fn run(conn: &Connection, sql: &str) -> Result<(), StoreError> {
@@ -120,7 +144,7 @@ impl Store for SqliteStore {
     }
 
     fn issue(&self, id: &IssueId) -> Result<Issue, StoreError> {
-        find_issue(&self.conn(), id)
+        find_issue(&self.reader(), id)
     }
 
     fn list_issues(&self, filter: &IssueFilter) -> Result<Vec<Issue>, StoreError> {
@@ -131,7 +155,7 @@ impl Store for SqliteStore {
              ORDER BY priority, created_at, id"
         );
         let status = filter.status.map(Status::as_str);
-        query_issues(&self.conn(), &sql, params![status, filter.label])
+        query_issues(&self.reader(), &sql, params![status, filter.label])
     }
 
     fn update_issue(
@@ -181,7 +205,7 @@ impl Store for SqliteStore {
     }
 
     fn links(&self, id: &IssueId) -> Result<Vec<Link>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader();
         find_issue(&conn, id)?;
         let mut stmt = conn.prepare_cached(
             "SELECT src, kind, dst FROM links WHERE src = ?1 OR dst = ?1 ORDER BY src, kind, dst",
@@ -193,7 +217,7 @@ impl Store for SqliteStore {
     }
 
     fn events(&self, id: &IssueId) -> Result<Vec<Event>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader();
         find_issue(&conn, id)?;
         let mut stmt = conn.prepare_cached(
             "SELECT id, issue_id, session_id, event_type, data, created_at FROM events WHERE issue_id = ?1 ORDER BY id",
@@ -212,7 +236,7 @@ impl Store for SqliteStore {
              ORDER BY i.priority, i.ready_at, i.id LIMIT ?2"
         );
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        query_issues(&self.conn(), &sql, params![AsText(now), limit])
+        query_issues(&self.reader(), &sql, params![AsText(now), limit])
     }
 
     fn import(
@@ -224,7 +248,7 @@ impl Store for SqliteStore {
     }
 
     fn export(&self) -> Result<Vec<(Issue, Vec<Link>)>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader();
         let issues = query_issues(
             &conn,
             &format!("SELECT {ISSUE_COLUMNS} FROM issues ORDER BY id"),
@@ -259,7 +283,7 @@ impl Store for SqliteStore {
     }
 
     fn claims(&self) -> Result<Vec<Claim>, StoreError> {
-        claims::claims(&self.conn())
+        claims::claims(&self.reader())
     }
 
     fn record_session(
@@ -303,15 +327,15 @@ impl Store for SqliteStore {
     }
 
     fn agent_runs(&self, issue: Option<&IssueId>) -> Result<Vec<AgentRun>, StoreError> {
-        runs::list(&self.conn(), issue)
+        runs::list(&self.reader(), issue)
     }
 
     fn cost_since(&self, since: Timestamp) -> Result<f64, StoreError> {
-        runs::cost_since(&self.conn(), since)
+        runs::cost_since(&self.reader(), since)
     }
 
     fn live_agent_runs(&self) -> Result<Vec<LiveAgentRun>, StoreError> {
-        runs::live(&self.conn())
+        runs::live(&self.reader())
     }
 
     fn events_after(
@@ -320,7 +344,7 @@ impl Store for SqliteStore {
         issue: Option<&IssueId>,
         limit: usize,
     ) -> Result<Vec<Event>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT id, issue_id, session_id, event_type, data, created_at FROM events
              WHERE id > ?1 AND (?2 IS NULL OR issue_id = ?2) ORDER BY id LIMIT ?3",
@@ -337,7 +361,7 @@ impl Store for SqliteStore {
 
     fn last_event_id(&self) -> Result<i64, StoreError> {
         let id = self
-            .conn()
+            .reader()
             .prepare_cached("SELECT COALESCE(MAX(id), 0) FROM events")?
             .query_row([], |row| row.get(0))?;
         Ok(id)
@@ -345,7 +369,7 @@ impl Store for SqliteStore {
 
     fn next_ready_at(&self, now: Timestamp) -> Result<Option<Timestamp>, StoreError> {
         let next: Option<AsText<Timestamp>> = self
-            .conn()
+            .reader()
             .prepare_cached(
                 "SELECT MIN(ready_at) FROM issues WHERE status = 'open' AND ready_at > ?1",
             )?
