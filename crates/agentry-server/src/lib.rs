@@ -54,6 +54,16 @@ impl AppState {
         blocking(&self.store, call).await
     }
 
+    /// Runs a read on the calling worker. The store's reads use its read connections, which
+    /// wait for no writer, so a read lasts as long as its queries; handing it to the blocking
+    /// pool would cost two thread wake-ups, more than the read itself on the busiest paths.
+    fn read_store<T>(
+        &self,
+        call: impl FnOnce(&dyn Store) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        call(self.store.as_ref())
+    }
+
     /// After a change through the API: the dispatcher and the event feed look at once.
     fn changed(&self) {
         (self.on_change)();

@@ -51,7 +51,7 @@ pub async fn show(
     Path(raw): Path<String>,
 ) -> Result<Json<TaskDetail>, ApiError> {
     let id = task_id(&raw)?;
-    let detail = state.with_store(move |store| detail(store, &id)).await?;
+    let detail = state.read_store(|store| detail(store, &id))?;
     Ok(Json(detail))
 }
 
