@@ -82,10 +82,11 @@ pub enum Command {
     #[command(subcommand)]
     Config(ConfigCommand),
     /// Measure and print figures: the store, the session loop, worktree sessions, dispatch
-    /// latency (all of them when none is named, each in its own process).
+    /// latency, the HTTP API (all of them when none is named, each in its own process).
     Bench {
         which: Option<BenchKind>,
-        /// How many issues (defaults: store 20,000; loop 10,000; worktrees 200; dispatch 200).
+        /// How many issues (defaults: store 20,000; loop 10,000; worktrees 200; dispatch 200;
+        /// http 1,000).
         #[arg(long)]
         issues: Option<usize>,
     },
@@ -118,6 +119,9 @@ pub enum BenchKind {
     Dispatch,
     /// Reading Claude Code's stream-json output (recorded from the real program).
     StreamJson,
+    /// `agentry serve` with 4 sessions running: GET /api/v1/tasks/{id} under load, and 500
+    /// event streams.
+    Http,
 }
 
 #[derive(Args)]

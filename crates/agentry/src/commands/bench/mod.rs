@@ -3,6 +3,9 @@
 
 mod dispatch;
 mod engine;
+mod fan_out;
+mod http;
+mod http_client;
 mod loop_bench;
 mod store;
 mod stream_json;
@@ -22,9 +25,17 @@ pub fn run(which: Option<BenchKind>, issues: Option<usize>) -> Result<()> {
         Some(BenchKind::Worktrees) => worktrees::run(issues.unwrap_or(200)),
         Some(BenchKind::Dispatch) => dispatch::run(issues.unwrap_or(200)),
         Some(BenchKind::StreamJson) => stream_json::run(),
-        None => ["store", "loop", "worktrees", "dispatch", "stream-json"]
-            .into_iter()
-            .try_for_each(run_in_child),
+        Some(BenchKind::Http) => http::run(issues.unwrap_or(1_000)),
+        None => [
+            "store",
+            "loop",
+            "worktrees",
+            "dispatch",
+            "stream-json",
+            "http",
+        ]
+        .into_iter()
+        .try_for_each(run_in_child),
     }
 }
 
