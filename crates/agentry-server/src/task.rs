@@ -4,8 +4,8 @@
 use agentry_core::{
     Event, EventType, Issue, IssueId, IssuePatch, Link, Priority, Status, Timestamp,
 };
-use agentry_store::Store;
 use agentry_store::session::AgentRun;
+use agentry_store::{IssueDetail, Store};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -56,14 +56,17 @@ pub async fn show(
 }
 
 fn detail(store: &dyn Store, id: &IssueId) -> Result<TaskDetail, ApiError> {
-    let issue = store.issue(id)?;
-    let mut events = store.events(id)?;
-    let runs = store.agent_runs(Some(id))?;
+    let IssueDetail {
+        issue,
+        links,
+        mut events,
+        runs,
+    } = store.issue_detail(id)?;
     let metrics = metrics(&events, &runs);
     let last_error = last_error(&events);
     events.drain(..events.len().saturating_sub(MAX_EVENTS));
     Ok(TaskDetail {
-        links: store.links(id)?,
+        links,
         issue,
         last_error,
         metrics,

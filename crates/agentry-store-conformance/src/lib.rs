@@ -105,6 +105,10 @@ const CASES: &[Case] = &[
         "the_last_event_id_is_the_latest",
         sessions::the_last_event_id_is_the_latest,
     ),
+    (
+        "an_issue_detail_is_what_the_single_reads_give",
+        sessions::an_issue_detail_is_what_the_single_reads_give,
+    ),
 ];
 
 /// Runs every case, each on a store from `make`, and panics listing the cases that failed.

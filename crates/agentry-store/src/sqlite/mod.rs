@@ -26,7 +26,7 @@ use crate::session::{
     AgentRun, AgentRunEnd, Claim, ClaimHolder, LiveAgentRun, MergeResult, NewAgentRun, SessionEnd,
     SessionRecord,
 };
-use crate::{IssueFilter, Store, StoreError};
+use crate::{IssueDetail, IssueFilter, Store, StoreError};
 use readers::Readers;
 use rows::{AsText, ISSUE_COLUMNS};
 
@@ -125,6 +125,42 @@ fn find_issue(conn: &Connection, id: &IssueId) -> Result<Issue, StoreError> {
         .ok_or_else(|| StoreError::NotFound(id.clone()))
 }
 
+/// Runs `read` in one read transaction: its queries see one moment, and the connection takes
+/// and drops its read locks once rather than per query.
+fn read_transaction<T>(
+    conn: &Connection,
+    read: impl FnOnce(&Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    run(conn, "BEGIN")?;
+    let value = read(conn);
+    // Ended whether the read succeeded or not: a read transaction has nothing to keep.
+    let ended = run(conn, "COMMIT");
+    let value = value?;
+    ended.map(|()| value)
+}
+
+/// The links that start or end at an issue.
+fn links_of(conn: &Connection, id: &IssueId) -> Result<Vec<Link>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT src, kind, dst FROM links WHERE src = ?1 OR dst = ?1 ORDER BY src, kind, dst",
+    )?;
+    let links = stmt
+        .query_map([AsText(id)], rows::link)?
+        .collect::<Result<_, _>>()?;
+    Ok(links)
+}
+
+/// An issue's events, oldest first.
+fn events_of(conn: &Connection, id: &IssueId) -> Result<Vec<Event>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, issue_id, session_id, event_type, data, created_at FROM events WHERE issue_id = ?1 ORDER BY id",
+    )?;
+    let events = stmt
+        .query_map([AsText(id)], rows::event)?
+        .collect::<Result<_, _>>()?;
+    Ok(events)
+}
+
 fn query_issues(
     conn: &Connection,
     sql: &str,
@@ -207,25 +243,24 @@ impl Store for SqliteStore {
     fn links(&self, id: &IssueId) -> Result<Vec<Link>, StoreError> {
         let conn = self.reader();
         find_issue(&conn, id)?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT src, kind, dst FROM links WHERE src = ?1 OR dst = ?1 ORDER BY src, kind, dst",
-        )?;
-        let links = stmt
-            .query_map([AsText(id)], rows::link)?
-            .collect::<Result<_, _>>()?;
-        Ok(links)
+        links_of(&conn, id)
     }
 
     fn events(&self, id: &IssueId) -> Result<Vec<Event>, StoreError> {
         let conn = self.reader();
         find_issue(&conn, id)?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, issue_id, session_id, event_type, data, created_at FROM events WHERE issue_id = ?1 ORDER BY id",
-        )?;
-        let events = stmt
-            .query_map([AsText(id)], rows::event)?
-            .collect::<Result<_, _>>()?;
-        Ok(events)
+        events_of(&conn, id)
+    }
+
+    fn issue_detail(&self, id: &IssueId) -> Result<IssueDetail, StoreError> {
+        read_transaction(&self.reader(), |conn| {
+            Ok(IssueDetail {
+                issue: find_issue(conn, id)?,
+                links: links_of(conn, id)?,
+                events: events_of(conn, id)?,
+                runs: runs::list(conn, Some(id))?,
+            })
+        })
     }
 
     fn ready(&self, now: Timestamp, limit: usize) -> Result<Vec<Issue>, StoreError> {

@@ -1,31 +1,15 @@
 //! `agentry issue show`.
 
-use agentry_core::{Event, Issue, IssueId, Link};
-use agentry_store::Store;
-use agentry_store::session::AgentRun;
+use agentry_core::IssueId;
+use agentry_store::{IssueDetail, Store};
 use anyhow::Result;
-use serde::Serialize;
 
 use crate::output;
 use crate::project::Project;
 
-#[derive(Serialize)]
-struct IssueDetail {
-    #[serde(flatten)]
-    issue: Issue,
-    links: Vec<Link>,
-    events: Vec<Event>,
-    runs: Vec<AgentRun>,
-}
-
 pub fn run(project: &Project, id: &IssueId, json: bool) -> Result<()> {
     let store = project.open_store()?;
-    let detail = IssueDetail {
-        issue: store.issue(id)?,
-        links: store.links(id)?,
-        events: store.events(id)?,
-        runs: store.agent_runs(Some(id))?,
-    };
+    let detail = store.issue_detail(id)?;
     if json {
         return output::json(&detail);
     }
