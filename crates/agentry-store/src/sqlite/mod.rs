@@ -11,7 +11,7 @@ mod runs;
 mod writes;
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::Duration;
 
 use agentry_core::import::{ImportRecord, ImportReport};
@@ -73,16 +73,18 @@ impl SqliteStore {
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock may leave a transaction open; `write` rolls it back.
-        self.conn
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.conn.lock().unwrap_or_else(unpoisoned)
     }
 
-    /// A connection for a read: one of the readers, or the writing connection of a store in
-    /// memory.
+    /// A connection for a read that waits for no writer: the writing connection when it is
+    /// free (its cache holds what was just written, which a reader would read again), else
+    /// one of the readers (a store in memory has none, and waits).
     fn reader(&self) -> MutexGuard<'_, Connection> {
-        self.readers.get().unwrap_or_else(|| self.conn())
+        match self.conn.try_lock() {
+            Ok(conn) => conn,
+            Err(TryLockError::Poisoned(poisoned)) => unpoisoned(poisoned),
+            Err(TryLockError::WouldBlock) => self.readers.get().unwrap_or_else(|| self.conn()),
+        }
     }
 
     /// Runs `write` in one immediate transaction, committed only if it succeeds. The
@@ -102,6 +104,16 @@ impl SqliteStore {
         }
         written
     }
+}
+
+/// A connection whose holder panicked may be left inside a transaction: it is rolled back, so
+/// that the next holder neither reads an old snapshot nor fails to begin its own.
+fn unpoisoned<'a>(poisoned: PoisonError<MutexGuard<'a, Connection>>) -> MutexGuard<'a, Connection> {
+    let conn = poisoned.into_inner();
+    if !conn.is_autocommit() {
+        let _ = run(&conn, "ROLLBACK");
+    }
+    conn
 }
 
 /// Plans that do not depend on bound values: otherwise, with the bundled SQLite's STAT4, a

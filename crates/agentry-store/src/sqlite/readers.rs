@@ -4,7 +4,7 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, TryLockError};
 use std::time::Duration;
 
 use rusqlite::Connection;
@@ -45,13 +45,14 @@ impl Readers {
         if self.conns.is_empty() {
             return None;
         }
-        let free = self.conns.iter().find_map(|conn| conn.try_lock().ok());
+        let free = self.conns.iter().find_map(|conn| match conn.try_lock() {
+            Ok(conn) => Some(conn),
+            Err(TryLockError::Poisoned(poisoned)) => Some(super::unpoisoned(poisoned)),
+            Err(TryLockError::WouldBlock) => None,
+        });
         Some(free.unwrap_or_else(|| {
             let turn = self.next.fetch_add(1, Ordering::Relaxed) % self.conns.len();
-            // A reader holds no transaction between calls, so a poisoned one is still sound.
-            self.conns[turn]
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
+            self.conns[turn].lock().unwrap_or_else(super::unpoisoned)
         }))
     }
 }
