@@ -74,6 +74,17 @@ impl AppState {
         blocking(&self.store, call).await
     }
 
+    /// Runs a short read on the calling worker. The store's reads wait for no writer (the
+    /// SQLite store reads on a free connection, in WAL mode), so a read lasts as long as its
+    /// queries; handing it to the blocking pool would cost two thread wake-ups, more than a
+    /// task's detail costs to read. Reads of unbounded size stay on `with_store`.
+    fn read_store<T>(
+        &self,
+        call: impl FnOnce(&dyn Store) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        call(self.store.as_ref())
+    }
+
     /// After a change through the API: the dispatcher and the event feed look at once.
     fn changed(&self) {
         (self.on_change)();

@@ -67,5 +67,6 @@ pub async fn assign(
             review(store, assignment)
         })
         .await?;
+    state.changed();
     Ok(Json(review))
 }

@@ -5,9 +5,9 @@ use agentry_core::question::{OpenQuestion, blocked_on};
 use agentry_core::{
     Event, EventType, Issue, IssueId, IssuePatch, Link, Priority, Status, Timestamp,
 };
-use agentry_store::Store;
 use agentry_store::operator::ReviewAssignment;
 use agentry_store::session::AgentRun;
+use agentry_store::{IssueDetail, Store};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -58,14 +58,17 @@ pub async fn show(
     Path(raw): Path<String>,
 ) -> Result<Json<TaskDetail>, ApiError> {
     let id = task_id(&raw)?;
-    let detail = state.with_store(move |store| detail(store, &id)).await?;
+    let detail = state.read_store(|store| detail(store, &id))?;
     Ok(Json(detail))
 }
 
 fn detail(store: &dyn Store, id: &IssueId) -> Result<TaskDetail, ApiError> {
-    let issue = store.issue(id)?;
-    let mut events = store.events(id)?;
-    let runs = store.agent_runs(Some(id))?;
+    let IssueDetail {
+        issue,
+        links,
+        mut events,
+        runs,
+    } = store.issue_detail(id)?;
     let metrics = metrics(&events, &runs);
     let last_error = last_error(&events);
     let question = blocked_on(&issue, &events);
@@ -75,7 +78,7 @@ fn detail(store: &dyn Store, id: &IssueId) -> Result<TaskDetail, ApiError> {
         .into_iter()
         .find(|assignment| assignment.issue_id == *id);
     Ok(TaskDetail {
-        links: store.links(id)?,
+        links,
         issue,
         last_error,
         metrics,

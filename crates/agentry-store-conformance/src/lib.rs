@@ -127,6 +127,10 @@ const CASES: &[Case] = &[
         "an_alert_record_keeps_absent_errors_and_every_severity",
         alerts::an_alert_record_keeps_absent_errors_and_every_severity,
     ),
+    (
+        "an_issue_detail_is_what_the_single_reads_give",
+        sessions::an_issue_detail_is_what_the_single_reads_give,
+    ),
 ];
 
 /// Runs every case, each on a store from `make`, and panics listing the cases that failed.

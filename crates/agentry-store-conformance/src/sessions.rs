@@ -35,6 +35,19 @@ fn event(event_type: EventType, data: serde_json::Value) -> SessionRecord {
     }
 }
 
+fn agent_run(id: &IssueId) -> NewAgentRun {
+    NewAgentRun {
+        issue_id: id.clone(),
+        session_id: "s".into(),
+        role: "implementer".into(),
+        backend: "command".into(),
+        host: "h".into(),
+        pid: Some(4321),
+        started_at: t0(),
+        log_ref: Some("logs/s/01-implementer.jsonl".into()),
+    }
+}
+
 fn end(status: Status, failed: bool) -> SessionEnd {
     SessionEnd {
         status,
@@ -319,16 +332,7 @@ pub(crate) fn merging_a_fix_issue_closes_its_parent(make: MakeStore) {
 pub(crate) fn agent_runs_are_live_until_finished(make: MakeStore) {
     let store = make();
     let id = store.create_issue(NewIssue::new("a"), t0()).unwrap().id;
-    let run = NewAgentRun {
-        issue_id: id.clone(),
-        session_id: "s".into(),
-        role: "implementer".into(),
-        backend: "command".into(),
-        host: "h".into(),
-        pid: Some(4321),
-        started_at: t0(),
-        log_ref: Some("logs/s/01-implementer.jsonl".into()),
-    };
+    let run = agent_run(&id);
     let ended = AgentRunEnd {
         exit_code: Some(0),
         model: Some("m-1".into()),
@@ -452,4 +456,27 @@ pub(crate) fn the_last_event_id_is_the_latest(make: MakeStore) {
     let all = store.events_after(0, None, 100).unwrap();
     assert_eq!(all.len(), 3);
     assert_eq!(store.last_event_id().unwrap(), all[2].id);
+}
+
+pub(crate) fn an_issue_detail_is_what_the_single_reads_give(make: MakeStore) {
+    let store = make();
+    let a = store.create_issue(NewIssue::new("a"), t0()).unwrap().id;
+    let b = NewIssue {
+        depends_on: vec![a.clone()],
+        ..NewIssue::new("b")
+    };
+    store.create_issue(b, t0()).unwrap();
+    store.start_agent_run(&agent_run(&a)).unwrap();
+    let detail = store.issue_detail(&a).unwrap();
+    assert_eq!(detail.issue, store.issue(&a).unwrap());
+    assert_eq!(detail.links, store.links(&a).unwrap());
+    assert_eq!(detail.links.len(), 1);
+    assert_eq!(detail.events, store.events(&a).unwrap());
+    assert_eq!(detail.runs, store.agent_runs(Some(&a)).unwrap());
+    assert_eq!(detail.runs.len(), 1);
+    let ghost: IssueId = "i-ghost".parse().unwrap();
+    assert!(matches!(
+        store.issue_detail(&ghost),
+        Err(StoreError::NotFound(id)) if id == ghost
+    ));
 }

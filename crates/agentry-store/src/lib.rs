@@ -14,4 +14,4 @@ mod store;
 
 pub use error::StoreError;
 pub use sqlite::SqliteStore;
-pub use store::{IssueFilter, Store};
+pub use store::{IssueDetail, IssueFilter, Store};

@@ -2,6 +2,7 @@ use agentry_core::import::{ImportRecord, ImportReport};
 use agentry_core::{
     Event, EventType, Issue, IssueId, IssuePatch, Link, NewIssue, Status, Timestamp,
 };
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::StoreError;
@@ -17,6 +18,19 @@ use crate::session::{
 pub struct IssueFilter {
     pub status: Option<Status>,
     pub label: Option<String>,
+}
+
+/// An issue with everything recorded about it, read at one moment.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct IssueDetail {
+    #[serde(flatten)]
+    pub issue: Issue,
+    /// The links that start or end at the issue.
+    pub links: Vec<Link>,
+    /// Its events, oldest first.
+    pub events: Vec<Event>,
+    /// Its agent runs, oldest first.
+    pub runs: Vec<AgentRun>,
 }
 
 /// The store of issues, links and events. Calls are synchronous and short (one SQLite
@@ -68,6 +82,9 @@ pub trait Store: Send + Sync {
 
     /// An issue's events, oldest first.
     fn events(&self, id: &IssueId) -> Result<Vec<Event>, StoreError>;
+
+    /// An issue with its links, events and agent runs, all from one moment.
+    fn issue_detail(&self, id: &IssueId) -> Result<IssueDetail, StoreError>;
 
     /// The ready queue (see `agentry_core::ready`), at most `limit` issues.
     fn ready(&self, now: Timestamp, limit: usize) -> Result<Vec<Issue>, StoreError>;

@@ -129,10 +129,11 @@ pub enum Command {
     /// next implementer prompt carries the answer.
     Answer { id: IssueId, text: String },
     /// Measure and print figures: the store, the session loop, worktree sessions, dispatch
-    /// latency, parsing (all of them when none is named, each in its own process).
+    /// latency, parsing, the HTTP API (all of them when none is named, each in its own process).
     Bench {
         which: Option<BenchKind>,
-        /// How many issues (defaults: store 20,000; loop 10,000; worktrees 200; dispatch 200).
+        /// How many issues (defaults: store 20,000; loop 10,000; worktrees 200; dispatch 200;
+        /// http 1,000).
         #[arg(long)]
         issues: Option<usize>,
     },
@@ -172,6 +173,9 @@ pub enum BenchKind {
     StreamJson,
     /// Parsing the corpus of agent outputs into packets with the heuristics alone.
     Parse,
+    /// `agentry serve` with 4 sessions running: GET /api/v1/tasks/{id} under load, and 500
+    /// event streams.
+    Http,
 }
 
 #[derive(Args)]

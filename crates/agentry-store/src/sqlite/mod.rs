@@ -1,4 +1,5 @@
-//! The SQLite backend: one database file, WAL journal, one connection behind a mutex.
+//! The SQLite backend: one database file, WAL journal, one writing connection behind a mutex
+//! and a few connections that only read.
 
 mod alerts;
 mod backup;
@@ -7,18 +8,20 @@ mod import;
 mod merge;
 mod migrations;
 mod operator;
+mod readers;
 mod rows;
 mod runs;
 mod writes;
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::Duration;
 
 use agentry_core::import::{ImportRecord, ImportReport};
 use agentry_core::{
     Event, EventType, Issue, IssueId, IssuePatch, Link, NewIssue, Status, Timestamp,
 };
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
@@ -28,7 +31,8 @@ use crate::session::{
     AgentRun, AgentRunEnd, Claim, ClaimHolder, LiveAgentRun, MergeResult, NewAgentRun, SessionEnd,
     SessionRecord,
 };
-use crate::{IssueFilter, Store, StoreError};
+use crate::{IssueDetail, IssueFilter, Store, StoreError};
+use readers::Readers;
 use rows::{AsText, ISSUE_COLUMNS};
 
 /// The ready rule of `agentry_core::ready` for an issue row `i`, with `?1` the current time.
@@ -39,6 +43,7 @@ const READY_CONDITION: &str = "i.status = 'open' AND i.ready_at <= ?1
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    readers: Readers,
 }
 
 impl SqliteStore {
@@ -47,7 +52,11 @@ impl SqliteStore {
         let conn = Connection::open(path)?;
         conn.busy_timeout(busy_timeout)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        Self::prepare(conn, &path.display().to_string())
+        let store = Self::prepare(conn, &path.display().to_string())?;
+        Ok(Self {
+            readers: Readers::open(path, busy_timeout)?,
+            ..store
+        })
     }
 
     /// A store that lives in memory, for dry runs.
@@ -60,17 +69,27 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         // Fewer, larger checkpoints: each one syncs the database file.
         conn.pragma_update(None, "wal_autocheckpoint", 4000)?;
+        stable_plans(&conn)?;
         migrations::migrate(&mut conn, name)?;
         Ok(Self {
             conn: Mutex::new(conn),
+            readers: Readers::default(),
         })
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock may leave a transaction open; `write` rolls it back.
-        self.conn
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.conn.lock().unwrap_or_else(unpoisoned)
+    }
+
+    /// A connection for a read that waits for no writer: the writing connection when it is
+    /// free (its cache holds what was just written, which a reader would read again), else
+    /// one of the readers (a store in memory has none, and waits).
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        match self.conn.try_lock() {
+            Ok(conn) => conn,
+            Err(TryLockError::Poisoned(poisoned)) => unpoisoned(poisoned),
+            Err(TryLockError::WouldBlock) => self.readers.get().unwrap_or_else(|| self.conn()),
+        }
     }
 
     /// Runs `write` in one immediate transaction, committed only if it succeeds. The
@@ -92,6 +111,23 @@ impl SqliteStore {
     }
 }
 
+/// A connection whose holder panicked may be left inside a transaction: it is rolled back, so
+/// that the next holder neither reads an old snapshot nor fails to begin its own.
+fn unpoisoned<'a>(poisoned: PoisonError<MutexGuard<'a, Connection>>) -> MutexGuard<'a, Connection> {
+    let conn = poisoned.into_inner();
+    if !conn.is_autocommit() {
+        let _ = run(&conn, "ROLLBACK");
+    }
+    conn
+}
+
+/// Plans that do not depend on bound values: otherwise, with the bundled SQLite's STAT4, a
+/// cached statement is compiled again each time it is bound to a new value.
+fn stable_plans(conn: &Connection) -> Result<(), StoreError> {
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    Ok(())
+}
+
 fn run(conn: &Connection, sql: &str) -> Result<(), StoreError> {
     conn.prepare_cached(sql)?.execute([])?;
     Ok(())
@@ -104,6 +140,42 @@ fn find_issue(conn: &Connection, id: &IssueId) -> Result<Issue, StoreError> {
         .query_row([AsText(id)], rows::issue)
         .optional()?
         .ok_or_else(|| StoreError::NotFound(id.clone()))
+}
+
+/// Runs `read` in one read transaction: its queries see one moment, and the connection takes
+/// and drops its read locks once rather than per query.
+fn read_transaction<T>(
+    conn: &Connection,
+    read: impl FnOnce(&Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    run(conn, "BEGIN")?;
+    let value = read(conn);
+    // Ended whether the read succeeded or not: a read transaction has nothing to keep.
+    let ended = run(conn, "COMMIT");
+    let value = value?;
+    ended.map(|()| value)
+}
+
+/// The links that start or end at an issue.
+fn links_of(conn: &Connection, id: &IssueId) -> Result<Vec<Link>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT src, kind, dst FROM links WHERE src = ?1 OR dst = ?1 ORDER BY src, kind, dst",
+    )?;
+    let links = stmt
+        .query_map([AsText(id)], rows::link)?
+        .collect::<Result<_, _>>()?;
+    Ok(links)
+}
+
+/// An issue's events, oldest first.
+fn events_of(conn: &Connection, id: &IssueId) -> Result<Vec<Event>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, issue_id, session_id, event_type, data, created_at FROM events WHERE issue_id = ?1 ORDER BY id",
+    )?;
+    let events = stmt
+        .query_map([AsText(id)], rows::event)?
+        .collect::<Result<_, _>>()?;
+    Ok(events)
 }
 
 fn query_issues(
@@ -125,7 +197,7 @@ impl Store for SqliteStore {
     }
 
     fn issue(&self, id: &IssueId) -> Result<Issue, StoreError> {
-        find_issue(&self.conn(), id)
+        find_issue(&self.reader(), id)
     }
 
     fn list_issues(&self, filter: &IssueFilter) -> Result<Vec<Issue>, StoreError> {
@@ -136,7 +208,7 @@ impl Store for SqliteStore {
              ORDER BY priority, created_at, id"
         );
         let status = filter.status.map(Status::as_str);
-        query_issues(&self.conn(), &sql, params![status, filter.label])
+        query_issues(&self.reader(), &sql, params![status, filter.label])
     }
 
     fn update_issue(
@@ -186,27 +258,26 @@ impl Store for SqliteStore {
     }
 
     fn links(&self, id: &IssueId) -> Result<Vec<Link>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader();
         find_issue(&conn, id)?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT src, kind, dst FROM links WHERE src = ?1 OR dst = ?1 ORDER BY src, kind, dst",
-        )?;
-        let links = stmt
-            .query_map([AsText(id)], rows::link)?
-            .collect::<Result<_, _>>()?;
-        Ok(links)
+        links_of(&conn, id)
     }
 
     fn events(&self, id: &IssueId) -> Result<Vec<Event>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader();
         find_issue(&conn, id)?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, issue_id, session_id, event_type, data, created_at FROM events WHERE issue_id = ?1 ORDER BY id",
-        )?;
-        let events = stmt
-            .query_map([AsText(id)], rows::event)?
-            .collect::<Result<_, _>>()?;
-        Ok(events)
+        events_of(&conn, id)
+    }
+
+    fn issue_detail(&self, id: &IssueId) -> Result<IssueDetail, StoreError> {
+        read_transaction(&self.reader(), |conn| {
+            Ok(IssueDetail {
+                issue: find_issue(conn, id)?,
+                links: links_of(conn, id)?,
+                events: events_of(conn, id)?,
+                runs: runs::list(conn, Some(id))?,
+            })
+        })
     }
 
     fn ready(&self, now: Timestamp, limit: usize) -> Result<Vec<Issue>, StoreError> {
@@ -217,7 +288,7 @@ impl Store for SqliteStore {
              ORDER BY i.priority, i.ready_at, i.id LIMIT ?2"
         );
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        query_issues(&self.conn(), &sql, params![AsText(now), limit])
+        query_issues(&self.reader(), &sql, params![AsText(now), limit])
     }
 
     fn import(
@@ -229,7 +300,7 @@ impl Store for SqliteStore {
     }
 
     fn export(&self) -> Result<Vec<(Issue, Vec<Link>)>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader();
         let issues = query_issues(
             &conn,
             &format!("SELECT {ISSUE_COLUMNS} FROM issues ORDER BY id"),
@@ -264,7 +335,7 @@ impl Store for SqliteStore {
     }
 
     fn claims(&self) -> Result<Vec<Claim>, StoreError> {
-        claims::claims(&self.conn())
+        claims::claims(&self.reader())
     }
 
     fn record_session(
@@ -308,15 +379,15 @@ impl Store for SqliteStore {
     }
 
     fn agent_runs(&self, issue: Option<&IssueId>) -> Result<Vec<AgentRun>, StoreError> {
-        runs::list(&self.conn(), issue)
+        runs::list(&self.reader(), issue)
     }
 
     fn cost_since(&self, since: Timestamp) -> Result<f64, StoreError> {
-        runs::cost_since(&self.conn(), since)
+        runs::cost_since(&self.reader(), since)
     }
 
     fn live_agent_runs(&self) -> Result<Vec<LiveAgentRun>, StoreError> {
-        runs::live(&self.conn())
+        runs::live(&self.reader())
     }
 
     fn events_after(
@@ -325,7 +396,7 @@ impl Store for SqliteStore {
         issue: Option<&IssueId>,
         limit: usize,
     ) -> Result<Vec<Event>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT id, issue_id, session_id, event_type, data, created_at FROM events
              WHERE id > ?1 AND (?2 IS NULL OR issue_id = ?2) ORDER BY id LIMIT ?3",
@@ -355,7 +426,7 @@ impl Store for SqliteStore {
 
     fn last_event_id(&self) -> Result<i64, StoreError> {
         let id = self
-            .conn()
+            .reader()
             .prepare_cached("SELECT COALESCE(MAX(id), 0) FROM events")?
             .query_row([], |row| row.get(0))?;
         Ok(id)
@@ -363,7 +434,7 @@ impl Store for SqliteStore {
 
     fn next_ready_at(&self, now: Timestamp) -> Result<Option<Timestamp>, StoreError> {
         let next: Option<AsText<Timestamp>> = self
-            .conn()
+            .reader()
             .prepare_cached(
                 "SELECT MIN(ready_at) FROM issues WHERE status = 'open' AND ready_at > ?1",
             )?

@@ -1,44 +1,38 @@
 //! `agentry issue show`.
 
+use agentry_core::IssueId;
 use agentry_core::question::{OpenQuestion, blocked_on};
-use agentry_core::{Event, Issue, IssueId, Link};
-use agentry_store::Store;
-use agentry_store::session::AgentRun;
+use agentry_store::{IssueDetail, Store};
 use anyhow::Result;
 use serde::Serialize;
 
 use crate::output;
 use crate::project::Project;
 
+/// The issue's detail and the question it is blocked on, until someone answers it.
 #[derive(Serialize)]
-struct IssueDetail {
+struct Shown {
     #[serde(flatten)]
-    issue: Issue,
-    links: Vec<Link>,
-    /// The question the issue is blocked on, until someone answers it.
+    detail: IssueDetail,
     question: Option<OpenQuestion>,
-    events: Vec<Event>,
-    runs: Vec<AgentRun>,
 }
 
 pub fn run(project: &Project, id: &IssueId, json: bool) -> Result<()> {
     let store = project.open_store()?;
-    let (issue, events) = (store.issue(id)?, store.events(id)?);
-    let detail = IssueDetail {
-        question: blocked_on(&issue, &events),
-        issue,
-        links: store.links(id)?,
-        events,
-        runs: store.agent_runs(Some(id))?,
+    let detail = store.issue_detail(id)?;
+    let shown = Shown {
+        question: blocked_on(&detail.issue, &detail.events),
+        detail,
     };
     if json {
-        return output::json(&detail);
+        return output::json(&shown);
     }
-    print_detail(&detail);
+    print_detail(&shown);
     Ok(())
 }
 
-fn print_detail(detail: &IssueDetail) {
+fn print_detail(shown: &Shown) {
+    let detail = &shown.detail;
     let issue = &detail.issue;
     println!("{}  {}", issue.id, issue.title);
     println!(
@@ -66,7 +60,7 @@ fn print_detail(detail: &IssueDetail) {
         "links",
         links.collect::<Vec<_>>().iter().map(String::as_str),
     );
-    if let Some(question) = &detail.question {
+    if let Some(question) = &shown.question {
         print_question(&issue.id, question);
     }
     if !detail.runs.is_empty() {

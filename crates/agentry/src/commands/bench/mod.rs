@@ -3,6 +3,9 @@
 
 mod dispatch;
 mod engine;
+mod fan_out;
+mod http;
+mod http_client;
 mod loop_bench;
 mod parse;
 mod store;
@@ -24,6 +27,7 @@ pub fn run(which: Option<BenchKind>, issues: Option<usize>) -> Result<()> {
         Some(BenchKind::Dispatch) => dispatch::run(issues.unwrap_or(200)),
         Some(BenchKind::StreamJson) => stream_json::run(),
         Some(BenchKind::Parse) => parse::run(),
+        Some(BenchKind::Http) => http::run(issues.unwrap_or(1_000)),
         None => [
             "store",
             "loop",
@@ -31,6 +35,7 @@ pub fn run(which: Option<BenchKind>, issues: Option<usize>) -> Result<()> {
             "dispatch",
             "stream-json",
             "parse",
+            "http",
         ]
         .into_iter()
         .try_for_each(run_in_child),

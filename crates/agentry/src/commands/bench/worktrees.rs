@@ -70,7 +70,7 @@ fn command_agent() -> AgentConfig {
     }
 }
 
-fn make_repo(root: &Path) -> Result<()> {
+pub(super) fn make_repo(root: &Path) -> Result<()> {
     std::fs::create_dir_all(root)?;
     std::fs::write(root.join("README"), "bench\n")?;
     for args in [
