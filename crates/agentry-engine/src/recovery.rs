@@ -25,6 +25,9 @@ const LEASE_EXPIRED: &str = "lease expired";
 /// Why an `in_progress` issue that no session holds goes back to the queue.
 const UNHELD: &str = "in_progress without a session holding it";
 
+/// The error of an agent run whose orchestrator died before it ended.
+pub(crate) const ORPHANED: &str = "orphaned: its orchestrator is gone";
+
 /// Whether a failed session's reason is recovery's: the orchestrator failed, not the issue.
 pub(crate) fn is_take_back(reason: &str) -> bool {
     reason == LEASE_EXPIRED
@@ -176,7 +179,7 @@ fn mark_orphaned_runs(engine: &Engine, now: Timestamp) -> Result<(), StoreError>
     for run in engine.store.live_agent_runs()? {
         if run.host == engine.identity.host && !held.contains(&run.issue_id) {
             let end = AgentRunEnd {
-                error: Some("orphaned: its orchestrator is gone".into()),
+                error: Some(ORPHANED.into()),
                 ..AgentRunEnd::default()
             };
             engine.store.finish_agent_run(run.id, &end, now)?;

@@ -21,7 +21,7 @@ use agentry_store::{IssueFilter, Store, StoreError};
 use serde_json::Value;
 
 use crate::heartbeat::{ORCHESTRATOR_PREFIX, RATE_LIMIT_KEY};
-use crate::recovery::is_take_back;
+use crate::recovery::{ORPHANED, is_take_back};
 
 /// The window the status looks back over.
 const WINDOW_SECS: i64 = 86_400;
@@ -289,10 +289,12 @@ fn stale_leases(store: &dyn Store, now: Timestamp) -> Result<Vec<StaleLease>, St
         .collect())
 }
 
-/// Agents whose last [`FAILING_RUNS`] finished runs all failed.
+/// Agents whose last [`FAILING_RUNS`] finished runs all failed. Runs orphaned by a failed
+/// orchestrator say nothing about the agent and do not count.
 fn failing_agents(runs: &[AgentRun]) -> Vec<AgentFailure> {
     let mut by_agent: BTreeMap<&str, Vec<&AgentRun>> = BTreeMap::new();
-    for run in runs.iter().filter(|run| run.ended_at.is_some()) {
+    let orphaned = |run: &AgentRun| run.error.as_deref() == Some(ORPHANED);
+    for run in runs.iter().filter(|run| run.ended_at.is_some() && !orphaned(run)) {
         by_agent.entry(&run.backend).or_default().push(run);
     }
     by_agent
