@@ -294,7 +294,10 @@ fn stale_leases(store: &dyn Store, now: Timestamp) -> Result<Vec<StaleLease>, St
 fn failing_agents(runs: &[AgentRun]) -> Vec<AgentFailure> {
     let mut by_agent: BTreeMap<&str, Vec<&AgentRun>> = BTreeMap::new();
     let orphaned = |run: &AgentRun| run.error.as_deref() == Some(ORPHANED);
-    for run in runs.iter().filter(|run| run.ended_at.is_some() && !orphaned(run)) {
+    for run in runs
+        .iter()
+        .filter(|run| run.ended_at.is_some() && !orphaned(run))
+    {
         by_agent.entry(&run.backend).or_default().push(run);
     }
     by_agent
