@@ -11,9 +11,11 @@
 
 mod alert_monitor;
 pub mod alerts;
+pub mod digest;
 mod dispatcher;
 mod driver;
 pub mod dry_run;
+pub mod handoff;
 mod heartbeat;
 mod identity;
 pub mod lean;

@@ -79,6 +79,16 @@ pub enum Command {
     /// Runtime switches, kept in the store: list, enable or disable them.
     #[command(subcommand)]
     Flags(FlagsCommand),
+    /// What is done (with evidence), pending (with reason), the risks and what comes next.
+    Handoff {
+        #[arg(long)]
+        json: bool,
+    },
+    /// What changed since the last digest; "no change" when nothing did.
+    SyncStatus {
+        #[arg(long)]
+        json: bool,
+    },
     /// The planner: its health report.
     #[command(subcommand)]
     Planner(PlannerCommand),
@@ -151,6 +161,7 @@ impl Command {
                 | Command::Runs { .. }
                 | Command::Config(_)
                 | Command::Status { .. }
+                | Command::Handoff { .. }
                 | Command::Alerts(AlertsCommand::List { .. })
                 | Command::Schema { .. }
                 | Command::Parse(_)

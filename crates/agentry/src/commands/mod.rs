@@ -11,6 +11,7 @@ mod engine;
 mod events;
 mod flags;
 mod guard;
+mod handoff;
 mod init;
 mod issue_add;
 mod issue_import;
@@ -29,6 +30,7 @@ mod runs;
 mod schema;
 mod serve;
 mod status;
+mod sync_status;
 
 pub use guard::GuardRefusal;
 
@@ -65,6 +67,8 @@ pub fn run(cli: Cli) -> Result<()> {
             no_dispatch,
             force,
         } => serve::run(&Project::find(&dir)?, bind, no_dispatch, force),
+        Command::Handoff { json } => handoff::run(&Project::find(&dir)?, json),
+        Command::SyncStatus { json } => sync_status::run(&Project::find(&dir)?, json),
         Command::Status { json } => status::run(&Project::find(&dir)?, json),
         Command::Flags(command) => flags::run(&Project::find(&dir)?, command),
         Command::Planner(PlannerCommand::Health { json }) => {
