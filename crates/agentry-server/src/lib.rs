@@ -18,6 +18,7 @@ mod health;
 mod metrics;
 mod openapi;
 mod planner;
+mod playbook;
 mod reviews;
 mod sse;
 mod status;
@@ -130,6 +131,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/tools/diagnostics", get(tools::diagnostics))
         .route("/api/v1/openapi.json", get(openapi::document))
         .route("/api/diagnostics/planner", get(planner::health))
+        .route("/api/v1/handoff", get(playbook::handoff))
+        .route("/api/v1/sync-status", post(playbook::sync_status))
         .route("/api/v1/alerts", get(alerts::history))
         .route("/metrics", get(metrics::metrics))
         .fallback(|| async { ApiError::not_found("no such path") })

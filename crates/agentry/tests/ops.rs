@@ -404,3 +404,21 @@ fn repeated_session_errors_need_investigating_unless_recovery_took_the_sessions_
     );
     assert_eq!(investigations(&repo), [expected]);
 }
+
+#[test]
+fn the_handoff_and_the_digest_are_served() {
+    let repo = Repo::initialized();
+    let server = serve(&repo);
+    let id = create(&server, "one");
+    let (status, handoff) = server.get("/api/v1/handoff");
+    assert_eq!(status, 200, "{handoff}");
+    assert_eq!(handoff["pending"][0]["reason"], "ready, not started");
+    assert_eq!(handoff["next"][0], json!(format!("start {id} one (open)")));
+
+    let path = "/api/v1/sync-status";
+    assert_eq!(server.json("POST", path, &[], None).0, 401);
+    let (status, digest) = server.json("POST", path, &[AUTH], None);
+    assert_eq!(status, 200, "{digest}");
+    assert_eq!(digest["events"], json!({"ISSUE_CREATED": 1}));
+    assert_eq!(server.json("POST", path, &[AUTH], None), (200, Value::Null));
+}
