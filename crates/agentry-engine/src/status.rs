@@ -184,12 +184,6 @@ fn lean_feature(store: &dyn Store, enabled: bool, key: &str) -> Result<LeanFeatu
     })
 }
 
-fn ends_session(event_type: EventType) -> bool {
-    let mut counts = SessionCounts::default();
-    counts.count(event_type);
-    counts.ended() == 1
-}
-
 fn session_counts(window: &[Event]) -> SessionCounts {
     let mut counts = SessionCounts::default();
     window.iter().for_each(|e| counts.count(e.event_type));
@@ -201,7 +195,8 @@ fn session_counts(window: &[Event]) -> SessionCounts {
 /// failed orchestrator do not count: they say nothing about the issue.
 fn repeated_errors(store: &dyn Store, window: &[Event]) -> Result<Vec<RepeatedError>, StoreError> {
     let mut streaks: HashMap<&IssueId, (u32, bool, &Event)> = HashMap::new();
-    let counts = |e: &&Event| ends_session(e.event_type) && !is_take_back(&failure_reason(e));
+    let counts =
+        |e: &&Event| SessionCounts::ends_session(e.event_type) && !is_take_back(&failure_reason(e));
     // Newest first: a streak ends at the first session that did not fail.
     for event in window.iter().filter(counts) {
         let streak = streaks.entry(&event.issue_id).or_insert((0, true, event));
@@ -314,7 +309,8 @@ fn failing_agents(runs: &[AgentRun]) -> Vec<AgentFailure> {
         .collect()
 }
 
-fn paused_agents(store: &dyn Store, now: Timestamp) -> Result<Vec<AgentPause>, StoreError> {
+/// Agents paused by their provider's rate limit now.
+pub fn paused_agents(store: &dyn Store, now: Timestamp) -> Result<Vec<AgentPause>, StoreError> {
     let pause = store.state(RATE_LIMIT_KEY)?.and_then(|entry| {
         let until: Timestamp = entry.value.get("until")?.as_str()?.parse().ok()?;
         let agent = entry.value.get("agent")?.as_str()?.to_string();

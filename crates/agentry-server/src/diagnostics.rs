@@ -30,11 +30,11 @@ pub async fn task_queue(
     let queue = state
         .with_store(move |store: &dyn Store| {
             let now = Timestamp::now();
-            let status = agentry_engine::status::snapshot(store, &config, now)?;
+            let orchestrator = agentry_engine::status::orchestrator(store, &config, now)?;
             Ok(TaskQueue {
-                queue: status.queue,
+                queue: agentry_engine::status::queue(store, now)?,
                 active_sessions: store.claims()?,
-                workers: status.orchestrator.workers * u32::from(status.orchestrator.running),
+                workers: orchestrator.workers * u32::from(orchestrator.running),
             })
         })
         .await?;

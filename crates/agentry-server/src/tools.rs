@@ -39,14 +39,12 @@ pub async fn diagnostics(
     State(state): State<AppState>,
 ) -> Result<Json<Vec<ToolDiagnostics>>, ApiError> {
     let probes = probes(&state).await;
-    let config = state.config.clone();
-    let (runs, status) = state
-        .with_store(move |store| {
-            let status = agentry_engine::status::snapshot(store, &config, Timestamp::now())?;
-            Ok((store.agent_runs(None)?, status))
+    let (runs, pauses) = state
+        .with_store(|store| {
+            let pauses = agentry_engine::status::paused_agents(store, Timestamp::now())?;
+            Ok((store.agent_runs(None)?, pauses))
         })
         .await?;
-    let pauses = status.conditions.paused_agents;
     let tools = probes
         .into_iter()
         .map(|probe| {

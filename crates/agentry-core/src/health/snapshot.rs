@@ -130,6 +130,17 @@ impl SessionCounts {
         self.done + self.overflowed + self.verify_failed + self.error
     }
 
+    /// Whether an event is the one that ends a session.
+    pub fn ends_session(event_type: EventType) -> bool {
+        matches!(
+            event_type,
+            EventType::SessionDone
+                | EventType::OverflowFixCreated
+                | EventType::VerifyFailed
+                | EventType::SessionError
+        )
+    }
+
     /// Counts one event if it ends a session.
     pub fn count(&mut self, event_type: EventType) {
         match event_type {

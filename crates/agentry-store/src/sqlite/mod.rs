@@ -412,7 +412,7 @@ impl Store for SqliteStore {
     }
 
     fn recent_events(&self, since: Timestamp, limit: usize) -> Result<Vec<Event>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT id, issue_id, session_id, event_type, data, created_at FROM events
              WHERE created_at >= ?1 ORDER BY id DESC LIMIT ?2",
@@ -453,11 +453,11 @@ impl Store for SqliteStore {
     }
 
     fn state(&self, key: &str) -> Result<Option<StateEntry>, StoreError> {
-        operator::state(&self.conn(), key)
+        operator::state(&self.reader(), key)
     }
 
     fn states(&self, prefix: &str) -> Result<Vec<StateEntry>, StoreError> {
-        operator::states(&self.conn(), prefix)
+        operator::states(&self.reader(), prefix)
     }
 
     fn put_state(&self, key: &str, value: &Value, now: Timestamp) -> Result<(), StoreError> {
@@ -474,7 +474,7 @@ impl Store for SqliteStore {
     }
 
     fn review_assignments(&self) -> Result<Vec<ReviewAssignment>, StoreError> {
-        operator::review_assignments(&self.conn())
+        operator::review_assignments(&self.reader())
     }
 
     fn record_alert(&self, record: &AlertRecord) -> Result<i64, StoreError> {
@@ -482,6 +482,6 @@ impl Store for SqliteStore {
     }
 
     fn alerts(&self, limit: usize) -> Result<Vec<AlertRecord>, StoreError> {
-        alerts::list(&self.conn(), limit)
+        alerts::list(&self.reader(), limit)
     }
 }
