@@ -275,14 +275,24 @@ fn a_running_server_raises_health_alerts_to_the_webhook() {
     assert_eq!(alert["severity"], "error");
     assert_eq!(alert["description"], "req-7: the model answered 500");
 
-    let (status, history) =
-        server.json("GET", "/api/v1/alerts", &["Authorization: Bearer t"], None);
-    assert_eq!(status, 200, "{history}");
-    let sent = history["alerts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["alert_id"] == "plan_rewrite_error");
+    // The publisher records the outcome once the webhook has answered: the history is read
+    // until it shows the alert, with a bound (another process writes it).
+    let deadline = std::time::Instant::now() + bound;
+    let (history, sent) = loop {
+        let (status, history) =
+            server.json("GET", "/api/v1/alerts", &["Authorization: Bearer t"], None);
+        assert_eq!(status, 200, "{history}");
+        let sent = history["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["alert_id"] == "plan_rewrite_error")
+            .cloned();
+        if sent.is_some() || std::time::Instant::now() > deadline {
+            break (history, sent);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
     assert_eq!(
         sent.map(|a| a["outcome"].clone()),
         Some(json!("sent")),
