@@ -19,7 +19,8 @@ trap cleanup EXIT
 git -C "$work" init -q -b main
 (cd "$work" && "$agentry" init >/dev/null)
 token=fuzz-token
-SERVER__SERVICE_TOKEN=$token AGENTRY_LOG=error "$agentry" -C "$work" serve --no-dispatch \
+# Planning off: plans are made by the pass-through planner, with no model to reach.
+PLANNING__ENABLED=false SERVER__SERVICE_TOKEN=$token AGENTRY_LOG=error "$agentry" -C "$work" serve --no-dispatch \
     --bind 127.0.0.1:0 >"$work/serve.out" &
 server=$!
 until grep -q '^listening on ' "$work/serve.out"; do

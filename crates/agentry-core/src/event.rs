@@ -45,6 +45,15 @@ pub enum EventType {
     QuestionAsked,
     /// A person answered the open question (data: the question and the answer).
     QuestionAnswered,
+    /// A person asked for a strict next review (`agentry review-hard`; data: the mark).
+    ReviewHardRequested,
+    /// Paths were reserved for the issue (data: its globs now, and those added).
+    ScopeLocked,
+    /// The issue's scope lock ended (data: its globs and why).
+    ScopeReleased,
+    /// `conflict-resolve` froze one of two issues whose branches clash (data: both, the files
+    /// and the merge path); recorded on each.
+    ConflictFound,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -52,7 +61,7 @@ pub enum EventType {
 pub struct EventTypeError(pub String);
 
 impl EventType {
-    pub const ALL: [EventType; 27] = [
+    pub const ALL: [EventType; 31] = [
         EventType::IssueCreated,
         EventType::IssueImported,
         EventType::IssueUpdated,
@@ -80,6 +89,10 @@ impl EventType {
         EventType::ReviewAssigned,
         EventType::QuestionAsked,
         EventType::QuestionAnswered,
+        EventType::ReviewHardRequested,
+        EventType::ScopeLocked,
+        EventType::ScopeReleased,
+        EventType::ConflictFound,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -111,6 +124,10 @@ impl EventType {
             EventType::ReviewAssigned => "REVIEW_ASSIGNED",
             EventType::QuestionAsked => "QUESTION_ASKED",
             EventType::QuestionAnswered => "QUESTION_ANSWERED",
+            EventType::ReviewHardRequested => "REVIEW_HARD_REQUESTED",
+            EventType::ScopeLocked => "SCOPE_LOCKED",
+            EventType::ScopeReleased => "SCOPE_RELEASED",
+            EventType::ConflictFound => "CONFLICT_FOUND",
         }
     }
 }

@@ -69,6 +69,19 @@ pub struct Issue {
     pub not_your_job: Vec<String>,
 }
 
+/// The label by which an issue names the agent that implements it (`agent:NAME`).
+pub const AGENT_LABEL: &str = "agent:";
+
+impl Issue {
+    /// The agent the issue names with its [`AGENT_LABEL`], if it names one.
+    pub fn named_agent(&self) -> Option<&str> {
+        self.labels
+            .iter()
+            .find_map(|label| label.strip_prefix(AGENT_LABEL))
+            .filter(|name| !name.is_empty())
+    }
+}
+
 /// The fields a caller gives when creating an issue.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NewIssue {

@@ -8,6 +8,7 @@
 
 pub mod alerts;
 pub mod config;
+pub mod conflict;
 pub mod event;
 pub mod flags;
 pub mod health;
@@ -20,6 +21,7 @@ pub mod question;
 pub mod ready;
 pub mod role;
 pub mod schedule;
+pub mod scope_lock;
 pub mod session;
 pub mod status;
 pub mod time;

@@ -1,7 +1,6 @@
 //! The health check of a running orchestrator: every `alerts.check_interval_secs` it takes
 //! the status snapshot and the planner health report and publishes the alerts they raise.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,7 +16,6 @@ use crate::alerts::{AlertClientError, AlertPublisher, Retry};
 pub async fn monitor(
     store: Arc<dyn Store>,
     config: Arc<Config>,
-    prompts_dir: PathBuf,
     stop: CancellationToken,
 ) -> Result<(), AlertClientError> {
     if !config.alerts.enabled {
@@ -30,11 +28,11 @@ pub async fn monitor(
             _ = tick.tick() => {}
             _ = stop.cancelled() => return Ok(()),
         }
-        let (store, config, prompts) = (store.clone(), config.clone(), prompts_dir.clone());
+        let (store, config) = (store.clone(), config.clone());
         let now = Timestamp::now();
         let raised = tokio::task::spawn_blocking(move || {
             let snapshot = crate::status::snapshot(store.as_ref(), &config, now)?;
-            let planner = crate::status::planner_report(store.as_ref(), Some(&prompts), now)?;
+            let planner = crate::status::planner_report(store.as_ref(), now)?;
             Ok::<_, agentry_store::StoreError>([raised_alerts(&snapshot), planner.alerts].concat())
         })
         .await;

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use agentry_core::schedule::scopes_overlap;
+use agentry_core::scope_lock::{ScopeLock, holding_lock};
 use agentry_core::{EventType, Issue, IssueId, Status, Timestamp};
 use agentry_store::IssueFilter;
 use agentry_store::session::ClaimHolder;
@@ -18,7 +19,7 @@ use crate::driver::{SessionReport, Stops, run_session};
 use crate::identity::session_id;
 use crate::summary::outcome_name;
 use crate::wake::WakeListener;
-use crate::{Engine, RunSummary, heartbeat, merge_watch, recovery};
+use crate::{Engine, RunSummary, heartbeat, merge_watch, recovery, scope_lock};
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RunOptions {
@@ -40,6 +41,8 @@ struct Pool {
     active: HashMap<IssueId, Active>,
     /// Issues already noted as waiting for an overlapping scope, with the issue they wait for.
     noted_waits: HashSet<(IssueId, IssueId)>,
+    /// The scope locks, as the last dispatch pass read them.
+    locks: Vec<ScopeLock>,
     stop: CancellationToken,
     summary: RunSummary,
 }
@@ -63,6 +66,7 @@ pub async fn run(
         sessions: JoinSet::new(),
         active: HashMap::new(),
         noted_waits: HashSet::new(),
+        locks: Vec::new(),
         paused_until: None,
         stop,
         summary: RunSummary::default(),
@@ -93,18 +97,25 @@ pub async fn run(
 
 impl Pool {
     /// Claims ready issues for the free workers, in queue order, skipping any whose scope may
-    /// overlap a running session's.
+    /// overlap a running session's or another issue's scope lock.
     fn dispatch(&mut self) -> Result<(), String> {
         let workers = self.engine.settings.max_workers;
         let now = Timestamp::now();
+        self.locks =
+            scope_lock::held(self.engine.store.as_ref(), now).map_err(|e| e.to_string())?;
         if self.active.len() >= workers || self.paused_until.is_some_and(|until| until > now) {
             return Ok(());
         }
         if self.day_budget_spent(now)? {
             return Ok(());
         }
-        // A few more than the free workers, for the ones held back by a scope.
-        let look_at = (workers - self.active.len()) * 4;
+        // A few more than the free workers, for the ones held back by a running scope. Issues
+        // held back by a lock may stay so for long: with locks, the whole queue is looked at,
+        // or they would hide the issues behind them.
+        let look_at = match self.locks.is_empty() {
+            true => (workers - self.active.len()) * 4,
+            false => usize::MAX,
+        };
         let candidates = self
             .engine
             .store
@@ -114,7 +125,10 @@ impl Pool {
             if self.active.len() >= workers {
                 break;
             }
-            if self.active.contains_key(&issue.id) || self.waits_for_scope(&issue) {
+            if self.active.contains_key(&issue.id)
+                || self.waits_for_scope(&issue)
+                || self.waits_for_lock(&issue)
+            {
                 continue;
             }
             self.claim_and_start(issue, now)?;
@@ -152,18 +166,36 @@ impl Pool {
         }) else {
             return false;
         };
-        if self.noted_waits.insert((issue.id.clone(), holder.clone())) {
-            let data = json!({ "waits_for": holder, "scope": mine, "overlaps": theirs });
-            if let Err(err) = self.engine.store.append_event(
-                &issue.id,
-                EventType::ScopeWait,
-                &data,
-                Timestamp::now(),
-            ) {
-                tracing::warn!(operation = "dispatch", issue_id = %issue.id, "could not note the scope wait: {err}");
-            }
-        }
+        let data = json!({ "waits_for": holder, "scope": mine, "overlaps": theirs });
+        self.note_wait(issue, holder, data);
         true
+    }
+
+    /// Whether another issue's scope lock may overlap this issue's scope; says so once.
+    fn waits_for_lock(&mut self, issue: &Issue) -> bool {
+        let Some((lock, mine, theirs)) = holding_lock(issue, &self.locks) else {
+            return false;
+        };
+        let holder = lock.issue_id.clone();
+        let data =
+            json!({ "waits_for": holder, "scope": mine, "overlaps": theirs, "scope_lock": true });
+        self.note_wait(issue, holder, data);
+        true
+    }
+
+    /// Records a `SCOPE_WAIT` on `issue` the first time it waits for `holder`.
+    fn note_wait(&mut self, issue: &Issue, holder: IssueId, data: serde_json::Value) {
+        if !self.noted_waits.insert((issue.id.clone(), holder)) {
+            return;
+        }
+        let now = Timestamp::now();
+        if let Err(err) =
+            self.engine
+                .store
+                .append_event(&issue.id, EventType::ScopeWait, &data, now)
+        {
+            tracing::warn!(operation = "dispatch", issue_id = %issue.id, "could not note the scope wait: {err}");
+        }
     }
 
     fn claim_and_start(&mut self, issue: Issue, now: Timestamp) -> Result<(), String> {
@@ -227,6 +259,9 @@ impl Pool {
         }
     }
 
+    /// Nothing runs here and nothing can start. A ready issue held back by a lock is no work:
+    /// with no session of this pool running, the lock's owner is not being worked on here, so
+    /// only a person (a release, the owner closed) can let the issue start.
     fn idle(&self) -> Result<bool, String> {
         if !self.active.is_empty() {
             return Ok(false);
@@ -236,11 +271,13 @@ impl Pool {
         let paused = self
             .paused_until
             .is_some_and(|until| until > Timestamp::now());
+        let look_at = if self.locks.is_empty() { 1 } else { usize::MAX };
         let nothing_ready = paused
             || store
-                .ready(Timestamp::now(), 1)
+                .ready(Timestamp::now(), look_at)
                 .map_err(|e| e.to_string())?
-                .is_empty();
+                .iter()
+                .all(|issue| holding_lock(issue, &self.locks).is_some());
         Ok(nothing_ready && store.claims().map_err(|e| e.to_string())?.is_empty())
     }
 

@@ -14,7 +14,8 @@ use agentry_store::StoreError;
 use agentry_store::session::{AgentRunEnd, Claim, NewAgentRun, SessionEnd, SessionRecord};
 use tokio_util::sync::CancellationToken;
 
-use crate::Engine;
+use crate::review_hard::{ReviewHardMark, consume_mark, pending_mark};
+use crate::{Engine, conflict_resolve};
 
 /// A session in progress and what it needs to carry out its actions.
 pub(crate) struct SessionRun {
@@ -42,6 +43,8 @@ pub(crate) struct SessionRun {
     pub(crate) answer: Option<Answer>,
     /// The fields an implementer's question packet lacked, during the turn that asks for them.
     pub(crate) revise: Vec<String>,
+    /// The `review-hard` mark this session's review follows, if the issue has one.
+    pub(crate) review_hard: Option<ReviewHardMark>,
 }
 
 /// How a session ended, and until when its agent is rate limited, if it is.
@@ -112,8 +115,10 @@ impl SessionRun {
             spent_usd: 0.0,
             answer: None,
             revise: Vec::new(),
+            review_hard: None,
         };
         run.answer = run.last_answer();
+        run.review_hard = run.review_hard_mark();
         let first = match run.prepare_workdir().await {
             Ok(workdir) => {
                 run.workdir = workdir;
@@ -134,6 +139,15 @@ impl SessionRun {
                 None
             }
         }
+    }
+
+    /// The issue's `review-hard` mark. Without the store's answer the review is not strict;
+    /// the mark stays for the next session.
+    fn review_hard_mark(&self) -> Option<ReviewHardMark> {
+        pending_mark(self.engine.store.as_ref(), &self.issue.id).unwrap_or_else(|err| {
+            tracing::warn!(operation = "session", issue_id = %self.issue.id, "cannot read the review-hard mark: {err}");
+            None
+        })
     }
 
     async fn prepare_workdir(&self) -> Result<PathBuf, String> {
@@ -181,7 +195,8 @@ impl SessionRun {
             orchestrator_id: self.engine.identity.orchestrator_id.clone(),
             issue_id: self.issue.id.clone(),
         };
-        let mut session = Session::new(ids, self.engine.settings.caps, is_fix_issue(&self.issue));
+        let mut session = Session::new(ids, self.engine.settings.caps, is_fix_issue(&self.issue))
+            .with_strict_review(self.review_hard.is_some());
         let mut input = first;
         loop {
             let actions;
@@ -220,6 +235,7 @@ impl SessionRun {
                         }
                     }
                     Action::RunVerify => next = Some(self.verify().await),
+                    Action::RunFreshVerify => next = Some(self.fresh_verify().await),
                     Action::CreateFixIssue(overflow) => {
                         let fix = fix_issue(&self.issue, &overflow);
                         next = Some(
@@ -279,6 +295,7 @@ impl SessionRun {
         stops: &Stops,
     ) -> Outcome {
         let mut end = self.session_end(&outcome, stops);
+        let freeze = self.take_pending_freeze(&mut end);
         end.record = self.record_with_runs(terminal.as_ref());
         if let Outcome::Asked(question) = &outcome {
             end.record.events.push(question_event(question));
@@ -290,10 +307,51 @@ impl SessionRun {
         {
             return self.lost(err);
         }
+        if freeze {
+            let store = self.engine.store.as_ref();
+            if let Err(err) = conflict_resolve::clear_pending_freeze(store, &self.issue.id) {
+                tracing::warn!(operation = "session", issue_id = %self.issue.id, "cannot clear the pending freeze: {err}");
+            }
+        }
         if end.status != Status::NeedsReview && end.status != Status::Blocked {
             self.remove_worktree().await;
         }
+        if outcome.reviews_completed() {
+            self.use_up_review_hard();
+        }
         outcome
+    }
+
+    /// Blocks the issue instead when `conflict-resolve` froze it while this session ran;
+    /// whether it did.
+    fn take_pending_freeze(&self, end: &mut SessionEnd) -> bool {
+        let store = self.engine.store.as_ref();
+        let reason = match conflict_resolve::pending_freeze(store, &self.issue.id) {
+            Ok(Some(reason)) => reason,
+            Ok(None) => return false,
+            Err(err) => {
+                tracing::warn!(operation = "session", issue_id = %self.issue.id, "cannot read the pending freeze: {err}");
+                return false;
+            }
+        };
+        if end.status != Status::Blocked {
+            end.status = Status::Blocked;
+            end.reason = reason;
+            end.ready_at = None;
+        }
+        true
+    }
+
+    /// A strict review that ran to an end uses up the mark it followed.
+    fn use_up_review_hard(&self) {
+        let Some(mark) = &self.review_hard else {
+            return;
+        };
+        let store = self.engine.store.as_ref();
+        let session = &self.claim.session_id;
+        if let Err(err) = consume_mark(store, mark, session, Timestamp::now()) {
+            tracing::warn!(operation = "session", issue_id = %self.issue.id, "cannot use up the review-hard mark: {err}");
+        }
     }
 
     /// Where the issue goes: review, a person, or back to the queue (with a backoff when the

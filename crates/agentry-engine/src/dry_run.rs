@@ -13,7 +13,8 @@ use agentry_store::{SqliteStore, Store};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use crate::{Engine, Identity, Prompts, RoleAgents, RunOptions, Settings, run};
+use crate::templates::seeded_prompts;
+use crate::{Engine, Identity, RoleAgents, RunOptions, Settings, run};
 
 /// Every role answers at once: the implementer changes nothing, the reviewers pass.
 const INSTANT_SCRIPT: &str = r#"
@@ -64,13 +65,15 @@ pub async fn dry_run() -> Result<DryRunReport, String> {
     store
         .import(vec![dry_issue(&id)], Timestamp::now())
         .map_err(|e| e.to_string())?;
+    let prompts =
+        seeded_prompts(store.as_ref(), None, Timestamp::now()).map_err(|e| e.to_string())?;
     let mut settings = Settings::from_config(&Config::default(), None);
     settings.max_workers = 1;
     let engine = Arc::new(Engine {
         store: store.clone(),
         workspace: None,
         agents: RoleAgents::all(agent),
-        prompts: Prompts::load(None).map_err(|e| e.to_string())?,
+        prompts,
         settings,
         identity: Identity::current(),
         scratch: dir.path().to_path_buf(),

@@ -7,27 +7,36 @@
 //!
 //! [`lean::LeanParser`] adds the model fallbacks to the lean parse.
 //!
+//! [`planning`] turns goals into issues, and splits issues, through a model planner held to
+//! the planner contract.
+//!
 //! [`AlertPublisher`] sends ops alerts to webhooks and keeps their history in the store.
 
 mod alert_monitor;
 pub mod alerts;
+pub mod conflict_resolve;
 pub mod digest;
 mod dispatcher;
 mod driver;
 pub mod dry_run;
+mod fresh_verify;
 pub mod handoff;
 mod heartbeat;
 mod identity;
 pub mod lean;
 mod merge_watch;
+pub mod planning;
 pub mod probe;
 pub mod prompts;
 pub mod question;
 mod recovery;
+pub mod review_hard;
 mod roles;
+pub mod scope_lock;
 mod settings;
 pub mod status;
 mod summary;
+pub mod templates;
 pub mod timings;
 mod turn;
 pub mod wake;

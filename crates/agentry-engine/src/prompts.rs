@@ -1,32 +1,84 @@
-//! Prompt templates: one per role, read from `.agentry/prompts/<role>.md` where present and
-//! the built-in defaults otherwise, rendered with strict undefined variables.
-
-use std::path::Path;
+//! Prompt templates: the built-in ones, and the prompts rendered from the versions the store
+//! holds active (see `templates` for how they get there), with strict undefined variables.
 
 use agentry_core::question::Answer;
 use agentry_core::{Issue, Role};
+use agentry_store::{Store, StoreError};
 use minijinja::{Environment, UndefinedBehavior, Value};
 use serde::Serialize;
 
-/// Each role's default template: its file name and text.
-pub const DEFAULTS: [(Role, &str, &str); 4] = [
-    (
+/// A built-in template: its name, the file that replaces it, the role it prompts (none for
+/// the planner's), and its text.
+#[derive(Clone, Copy, Debug)]
+pub struct DefaultTemplate {
+    pub name: &'static str,
+    pub file: &'static str,
+    pub role: Option<Role>,
+    pub text: &'static str,
+}
+
+const fn for_role(
+    role: Role,
+    name: &'static str,
+    file: &'static str,
+    text: &'static str,
+) -> DefaultTemplate {
+    DefaultTemplate {
+        name,
+        file,
+        role: Some(role),
+        text,
+    }
+}
+
+/// The templates of the session loop's roles.
+pub const ROLE_TEMPLATES: [DefaultTemplate; 4] = [
+    for_role(
         Role::Implementer,
+        "implementer",
         "implementer.md",
         include_str!("../prompts/implementer.md"),
     ),
-    (Role::Fixer, "fixer.md", include_str!("../prompts/fixer.md")),
-    (
+    for_role(
+        Role::Fixer,
+        "fixer",
+        "fixer.md",
+        include_str!("../prompts/fixer.md"),
+    ),
+    for_role(
         Role::SpecReviewer,
+        "spec_reviewer",
         "spec_reviewer.md",
         include_str!("../prompts/spec_reviewer.md"),
     ),
-    (
+    for_role(
         Role::QualityReviewer,
+        "quality_reviewer",
         "quality_reviewer.md",
         include_str!("../prompts/quality_reviewer.md"),
     ),
 ];
+
+/// The planner's templates: a goal into a plan, and an issue into sub-issues.
+pub const PLANNER_TEMPLATES: [DefaultTemplate; 2] = [
+    DefaultTemplate {
+        name: "planner",
+        file: "planner.md",
+        role: None,
+        text: include_str!("../prompts/planner.md"),
+    },
+    DefaultTemplate {
+        name: "replan",
+        file: "replan.md",
+        role: None,
+        text: include_str!("../prompts/replan.md"),
+    },
+];
+
+/// Every built-in template.
+pub fn defaults() -> impl Iterator<Item = &'static DefaultTemplate> {
+    ROLE_TEMPLATES.iter().chain(PLANNER_TEMPLATES.iter())
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum PromptError {
@@ -37,6 +89,8 @@ pub enum PromptError {
     },
     #[error("prompt template {name}: {message}")]
     Template { name: String, message: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// What a template may use.
@@ -76,29 +130,33 @@ pub struct Prompts {
 }
 
 impl Prompts {
-    /// The defaults, replaced by any template file present in `dir`. Every template is
-    /// checked here, so a broken one stops a run before it claims anything.
-    pub fn load(dir: Option<&Path>) -> Result<Self, PromptError> {
+    /// The active version of each template in the store; a template without one is absent.
+    /// Every one is compiled here, so a broken one stops a run before it claims anything.
+    pub fn from_store(store: &dyn Store) -> Result<Self, PromptError> {
         let mut env = new_env();
-        for (_, name, default) in DEFAULTS {
-            add_template(&mut env, dir, name, default)?;
+        for version in store.templates()?.into_iter().filter(|v| v.active) {
+            let name = version.name;
+            env.add_template_owned(name.clone(), version.body)
+                .map_err(|e| template_error(&name, &e))?;
         }
         Ok(Self { env })
     }
 
-    /// Each role's template on its own: its name, and why it cannot be used if it cannot.
-    pub fn check_each(dir: Option<&Path>) -> Vec<(Role, &'static str, Option<PromptError>)> {
-        DEFAULTS
-            .iter()
-            .map(|(role, name, default)| {
-                let checked = add_template(&mut new_env(), dir, name, default);
-                (*role, *name, checked.err())
-            })
-            .collect()
+    pub fn render(&self, role: Role, context: &PromptContext) -> Result<String, PromptError> {
+        self.render_named(role_template(role), context)
     }
 
-    pub fn render(&self, role: Role, context: &PromptContext) -> Result<String, PromptError> {
-        let name = template_name(role);
+    /// Whether the template `name` (e.g. `planner`) is there to render.
+    pub fn has(&self, name: &str) -> bool {
+        self.env.get_template(name).is_ok()
+    }
+
+    /// Renders the template `name` (e.g. `planner`) with any serializable context.
+    pub fn render_named(
+        &self,
+        name: &str,
+        context: &impl Serialize,
+    ) -> Result<String, PromptError> {
         let template = self
             .env
             .get_template(name)
@@ -116,29 +174,18 @@ fn new_env() -> Environment<'static> {
     env
 }
 
-/// Adds the template file in `dir` if there is one, else the default; checks it compiles.
-fn add_template(
-    env: &mut Environment<'static>,
-    dir: Option<&Path>,
-    name: &'static str,
-    default: &str,
-) -> Result<(), PromptError> {
-    let text = match dir.map(|d| d.join(name)).filter(|p| p.is_file()) {
-        Some(path) => std::fs::read_to_string(&path).map_err(|source| PromptError::Read {
-            path: path.display().to_string(),
-            source,
-        })?,
-        None => default.to_string(),
-    };
-    env.add_template_owned(name, text)
+/// Whether `text` compiles as a template; the error names it `name`.
+pub fn check_template(name: &str, text: &str) -> Result<(), PromptError> {
+    new_env()
+        .add_template_owned(name.to_string(), text.to_string())
         .map_err(|e| template_error(name, &e))
 }
 
-fn template_name(role: Role) -> &'static str {
-    DEFAULTS
+fn role_template(role: Role) -> &'static str {
+    ROLE_TEMPLATES
         .iter()
-        .find(|(r, _, _)| *r == role)
-        .map(|(_, name, _)| *name)
+        .find(|template| template.role == Some(role))
+        .map(|template| template.name)
         .expect("every role has a template")
 }
 
@@ -154,6 +201,11 @@ mod tests {
     use agentry_core::{IssueId, NewIssue, Timestamp};
 
     use super::*;
+
+    fn seeded(dir: Option<&std::path::Path>) -> Prompts {
+        let store = agentry_store::SqliteStore::in_memory().unwrap();
+        crate::templates::seeded_prompts(&store, dir, Timestamp::from_unix_micros(0)).unwrap()
+    }
 
     fn context(issue: &Issue) -> PromptContext<'_> {
         PromptContext {
@@ -181,7 +233,7 @@ mod tests {
             .into_issue(IssueId::generate(3), Timestamp::from_unix_micros(0));
         issue.scope = vec!["src/**".into()];
         issue.verify = vec!["sh test.sh".into()];
-        let prompts = Prompts::load(None).unwrap();
+        let prompts = seeded(None);
         for role in Role::ALL {
             let text = prompts.render(role, &context(&issue)).unwrap();
             for needle in [
@@ -204,7 +256,7 @@ mod tests {
     fn the_implementer_hears_the_answer_and_what_a_packet_lacked() {
         let issue =
             NewIssue::new("t").into_issue(IssueId::generate(3), Timestamp::from_unix_micros(0));
-        let prompts = Prompts::load(None).unwrap();
+        let prompts = seeded(None);
         let plain = prompts.render(Role::Implementer, &context(&issue)).unwrap();
         assert!(!plain.contains("You asked"), "{plain}");
         let mut asked = context(&issue);
@@ -232,14 +284,14 @@ mod tests {
             "Do {{ issue.title }} {{ nope }}",
         )
         .unwrap();
-        let prompts = Prompts::load(Some(dir.path())).unwrap();
+        let prompts = seeded(Some(dir.path()));
         let issue =
             NewIssue::new("t").into_issue(IssueId::generate(3), Timestamp::from_unix_micros(0));
         let err = prompts
             .render(Role::Implementer, &context(&issue))
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("prompt template implementer.md:"), "{err}");
+        assert!(err.starts_with("prompt template implementer:"), "{err}");
         assert!(err.contains("undefined"), "{err}");
     }
 }

@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use agentry_core::session::snapshot::SCHEMA_VERSION;
 use agentry_core::session::{Attempts, Snapshot, SnapshotStatus, Stage};
-use agentry_core::{EventType, Status, Timestamp};
+use agentry_core::{EventType, IssueId, Status, Timestamp};
 use agentry_process::{groups_tagged, is_alive, stop_group};
 use agentry_store::StoreError;
 use agentry_store::session::{AgentRunEnd, Claim, SessionEnd, SessionRecord};
 
-use crate::Engine;
+use crate::{Engine, conflict_resolve, fresh_verify};
 
 /// The variable that names an agent's session in its environment.
 const SESSION_VAR: &str = "AGENTRY_SESSION_ID";
@@ -42,8 +42,15 @@ pub async fn recover(engine: &Engine) -> Result<Vec<String>, StoreError> {
     let claims = engine.store.claims()?;
     for claim in &claims {
         if let Some(reason) = why_taken_back(engine, claim, now) {
-            take_back(engine, claim, &reason, now)?;
-            done.push(format!("{}: {reason}; back in the queue", claim.issue_id));
+            let went = take_back(engine, claim, &reason, now)?;
+            done.push(format!("{}: {reason}; {went}", claim.issue_id));
+            // An expired lease may be a stalled process that still uses its folder.
+            if reason != LEASE_EXPIRED {
+                done.extend(fresh_verify::remove_dead_session_folder(
+                    engine,
+                    &claim.session_id,
+                ));
+            }
         }
     }
     done.extend(unclaimed_in_progress(engine, now)?);
@@ -75,10 +82,10 @@ fn unclaimed_in_progress(engine: &Engine, now: Timestamp) -> Result<Vec<String>,
         engine
             .store
             .append_event(&issue.id, EventType::SessionError, &data, now)?;
-        engine
-            .store
-            .set_status(&issue.id, Status::Open, reason, now)?;
-        done.push(format!("{}: {reason}; back in the queue", issue.id));
+        let (status, why, went) = where_taken_back(engine, &issue.id, reason)?;
+        engine.store.set_status(&issue.id, status, &why, now)?;
+        clear_freeze(engine, &issue.id, status)?;
+        done.push(format!("{}: {reason}; {went}", issue.id));
     }
     Ok(done)
 }
@@ -100,14 +107,43 @@ fn why_taken_back(engine: &Engine, claim: &Claim, now: Timestamp) -> Option<Stri
     (claim.lease_until <= now).then(|| LEASE_EXPIRED.to_string())
 }
 
+/// Where an issue taken back goes: back in the queue, or blocked when `conflict-resolve`
+/// froze it while its session ran. The status, the reason it is given, and how recovery's
+/// report line ends.
+fn where_taken_back(
+    engine: &Engine,
+    id: &IssueId,
+    reason: &str,
+) -> Result<(Status, String, String), StoreError> {
+    Ok(
+        match conflict_resolve::pending_freeze(engine.store.as_ref(), id)? {
+            Some(freeze) => (
+                Status::Blocked,
+                freeze.clone(),
+                format!("blocked: {freeze}"),
+            ),
+            None => (Status::Open, reason.to_string(), "back in the queue".into()),
+        },
+    )
+}
+
+fn clear_freeze(engine: &Engine, id: &IssueId, status: Status) -> Result<(), StoreError> {
+    match status {
+        Status::Blocked => conflict_resolve::clear_pending_freeze(engine.store.as_ref(), id),
+        _ => Ok(()),
+    }
+}
+
 /// The orchestrator failed, not the issue: a `SESSION_ERROR` for the record, and the issue
-/// straight back to the queue without a backoff.
+/// straight back to the queue without a backoff (or blocked, if it was frozen meanwhile).
+/// Says where it went, for the report line.
 fn take_back(
     engine: &Engine,
     claim: &Claim,
     reason: &str,
     now: Timestamp,
-) -> Result<(), StoreError> {
+) -> Result<String, StoreError> {
+    let (status, why, went) = where_taken_back(engine, &claim.issue_id, reason)?;
     let snapshot = Snapshot {
         schema_version: SCHEMA_VERSION.into(),
         session_id: claim.session_id.clone(),
@@ -124,8 +160,8 @@ fn take_back(
         timestamp: now,
     };
     let end = SessionEnd {
-        status: Status::Open,
-        reason: reason.to_string(),
+        status,
+        reason: why,
         ready_at: None,
         failed: false,
         record: SessionRecord {
@@ -134,7 +170,8 @@ fn take_back(
         },
     };
     engine.store.end_session(claim, &end, now)?;
-    Ok(())
+    clear_freeze(engine, &claim.issue_id, status)?;
+    Ok(went)
 }
 
 /// Stops the agents of this repository whose session no longer holds a claim: a crashed
@@ -186,4 +223,139 @@ fn mark_orphaned_runs(engine: &Engine, now: Timestamp) -> Result<(), StoreError>
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use agentry_core::NewIssue;
+    use agentry_core::config::Config;
+    use agentry_store::session::ClaimHolder;
+    use agentry_store::{SqliteStore, Store};
+    use serde_json::json;
+
+    use super::*;
+    use crate::fresh_verify::CHECKOUT_DIR;
+    use crate::{Identity, Prompts, RoleAgents, Settings};
+
+    fn engine(store: Arc<dyn Store>, scratch: PathBuf) -> Engine {
+        Engine {
+            prompts: Prompts::from_store(store.as_ref()).unwrap(),
+            store,
+            workspace: None,
+            agents: RoleAgents::default(),
+            settings: Settings::from_config(&Config::default(), None),
+            identity: Identity::current(),
+            scratch,
+        }
+    }
+
+    /// A claim of another orchestrator whose lease has run out.
+    fn expired_claim(store: &dyn Store, id: &IssueId, now: Timestamp) {
+        let holder = ClaimHolder {
+            session_id: "s-gone".into(),
+            orchestrator_id: "elsewhere-1-0000".into(),
+            host: "elsewhere".into(),
+            pid: 1,
+        };
+        let lease_until = now.plus_secs(-1);
+        let claimed = store.claim(id, &holder, lease_until, now.plus_secs(-60));
+        assert!(claimed.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_taken_back_issue_frozen_meanwhile_is_blocked_not_requeued() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(&dir.path().join("s.db"), Duration::from_secs(5)).unwrap());
+        let (now, before) = (Timestamp::now(), Timestamp::now().plus_secs(-120));
+        let frozen = store
+            .create_issue(NewIssue::new("frozen"), before)
+            .unwrap()
+            .id;
+        let plain = store
+            .create_issue(NewIssue::new("plain"), before)
+            .unwrap()
+            .id;
+        expired_claim(store.as_ref(), &frozen, now);
+        expired_claim(store.as_ref(), &plain, now);
+        let reason = "its branch conflicts with i-owner's in a.txt";
+        store
+            .put_state(&format!("freeze:{frozen}"), &json!(reason), now)
+            .unwrap();
+
+        let lines = recover(&engine(store.clone(), dir.path().into()))
+            .await
+            .unwrap();
+
+        assert_eq!(store.issue(&frozen).unwrap().status, Status::Blocked);
+        assert_eq!(store.issue(&plain).unwrap().status, Status::Open);
+        assert_eq!(
+            conflict_resolve::pending_freeze(store.as_ref(), &frozen).unwrap(),
+            None
+        );
+        let line = format!("{frozen}: {LEASE_EXPIRED}; blocked: {reason}");
+        assert!(lines.contains(&line), "{lines:?}");
+        let last = store.events(&frozen).unwrap().pop().unwrap();
+        assert_eq!(last.data["reason"], reason);
+    }
+
+    /// A repository on `main` with one commit.
+    fn git_repo(root: &std::path::Path) {
+        std::fs::create_dir_all(root).unwrap();
+        std::fs::write(root.join("README"), "hello\n").unwrap();
+        let identity = ["-c", "user.name=Test", "-c", "user.email=test@example.com"];
+        for args in [
+            &["init", "-q", "-b", "main"][..],
+            &["add", "README"],
+            &[identity.as_slice(), &["commit", "-q", "-m", "initial"]].concat(),
+        ] {
+            let done = std::process::Command::new("git")
+                .arg("-C")
+                .arg(root)
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(done.status.success(), "git {args:?}: {done:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_dead_sessions_folder_and_its_fresh_worktree_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (root, scratch) = (dir.path().join("repo"), dir.path().join("scratch"));
+        git_repo(&root);
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(&dir.path().join("s.db"), Duration::from_secs(5)).unwrap());
+        let now = Timestamp::now();
+        let id = store.create_issue(NewIssue::new("strict"), now).unwrap().id;
+        let workspace = Arc::new(agentry_workspace::Workspace::new(root.clone()));
+        workspace.prepare(&id, "main").unwrap();
+        let mut engine = engine(store.clone(), scratch.clone());
+        engine.workspace = Some(workspace.clone());
+        // Our own pid under another orchestrator's id: that process is gone.
+        let holder = ClaimHolder {
+            session_id: "s-dead".into(),
+            orchestrator_id: "gone-1-0000".into(),
+            host: engine.identity.host.clone(),
+            pid: engine.identity.pid,
+        };
+        store.claim(&id, &holder, now.plus_secs(600), now).unwrap();
+        let checkout = scratch.join("s-dead").join(CHECKOUT_DIR);
+        workspace.add_fresh_checkout(&id, &checkout).unwrap();
+
+        let lines = recover(&engine).await.unwrap();
+
+        assert!(!scratch.join("s-dead").exists());
+        let removed = "removed the folder of ended session s-dead".to_string();
+        assert!(lines.contains(&removed), "{lines:?}");
+        let listed = std::process::Command::new("git")
+            .args(["-C", &root.to_string_lossy(), "worktree", "list"])
+            .output()
+            .unwrap();
+        let listed = String::from_utf8_lossy(&listed.stdout);
+        assert!(!listed.contains(CHECKOUT_DIR), "{listed}");
+        assert_eq!(listed.lines().count(), 2, "main and the issue's: {listed}");
+    }
 }

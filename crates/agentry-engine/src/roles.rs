@@ -1,16 +1,23 @@
-//! The agent that plays each role, built from `[roles]` and `[agents.NAME]`.
+//! The agent that plays each role, built from `[roles]` and `[agents.NAME]`; an issue that
+//! names its agent (a plan's step does, with the label `agent:NAME`) is implemented and fixed
+//! by that one.
 
-use std::collections::HashMap;
-use std::path::Path;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use agentry_agents::{Agent, AgentError, build};
-use agentry_core::Role;
-use agentry_core::config::Config;
+use agentry_core::config::{AgentConfig, Config};
+use agentry_core::{Issue, Role};
 
 #[derive(Clone, Default)]
 pub struct RoleAgents {
     agents: HashMap<Role, Arc<dyn Agent>>,
+    /// The agents issues may name, and where to build them.
+    configs: BTreeMap<String, AgentConfig>,
+    root: PathBuf,
+    /// The named agents built so far, each once.
+    named: Arc<Mutex<HashMap<String, Arc<dyn Agent>>>>,
 }
 
 impl RoleAgents {
@@ -32,7 +39,14 @@ impl RoleAgents {
             };
             agents.insert(role, agent);
         }
-        Ok(Self { agents })
+        Ok(Self {
+            agents,
+            configs: config.agents.clone(),
+            root: root.to_path_buf(),
+            named: Arc::new(Mutex::new(
+                built.into_iter().map(|(n, a)| (n.to_string(), a)).collect(),
+            )),
+        })
     }
 
     /// The same agent for every role.
@@ -42,11 +56,41 @@ impl RoleAgents {
                 .into_iter()
                 .map(|role| (role, Arc::clone(&agent)))
                 .collect(),
+            ..Self::default()
         }
     }
 
     pub fn get(&self, role: Role) -> Option<&Arc<dyn Agent>> {
         self.agents.get(&role)
+    }
+
+    /// The agent for `role` on `issue`: the one the issue names, for the roles that write
+    /// code, when it is configured; else the role's.
+    pub fn for_issue(&self, role: Role, issue: &Issue) -> Result<Arc<dyn Agent>, String> {
+        let named = issue
+            .named_agent()
+            .filter(|_| matches!(role, Role::Implementer | Role::Fixer));
+        match named {
+            Some(name) => self.named(name),
+            None => self
+                .get(role)
+                .cloned()
+                .ok_or_else(|| format!("no agent is configured for the {role} role")),
+        }
+    }
+
+    /// The agent `[agents.NAME]` configures, built the first time it is asked for.
+    fn named(&self, name: &str) -> Result<Arc<dyn Agent>, String> {
+        let mut built = self.named.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(agent) = built.get(name) {
+            return Ok(Arc::clone(agent));
+        }
+        let config = self.configs.get(name).ok_or_else(|| {
+            format!("the issue names the agent {name:?}, which no [agents.{name}] table configures")
+        })?;
+        let agent = build(name, config, &self.root).map_err(|e| e.to_string())?;
+        built.insert(name.to_string(), Arc::clone(&agent));
+        Ok(agent)
     }
 
     /// The roles with no agent, which a run cannot do without.

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::planning::{GoalPlanner, ReplanPlanner};
 use agentry_core::config::Config;
 use agentry_core::flags::{Flag, FlagValue};
 use agentry_core::health::planner::{
@@ -335,26 +336,44 @@ fn budget_spent(
     }))
 }
 
-/// The planner health report. Until plans are made by a planner of their own, the planner is
-/// the session loop: its steps are the role templates.
-pub fn planner_report(
-    store: &dyn Store,
-    prompts_dir: Option<&std::path::Path>,
-    now: Timestamp,
-) -> Result<PlannerReport, StoreError> {
-    let steps = crate::prompts::Prompts::check_each(prompts_dir)
-        .into_iter()
-        .map(|(role, template, problem)| StepTemplate {
-            step: role.as_str().to_string(),
+/// The planner health report. Its planners' steps and their templates: the session loop's
+/// roles, the goal planner's `plan` and the `replan` step. A template is found when the store
+/// holds a version of it, and active when its active version compiles.
+pub fn planner_report(store: &dyn Store, now: Timestamp) -> Result<PlannerReport, StoreError> {
+    let versions = store.templates()?;
+    let step = |step: &str, template: &str| {
+        let mut of_template = versions.iter().filter(|v| v.name == template).peekable();
+        let template_found = of_template.peek().is_some();
+        let template_active = of_template
+            .find(|v| v.active)
+            .is_some_and(|v| crate::prompts::check_template(template, &v.body).is_ok());
+        StepTemplate {
+            step: step.to_string(),
             template: template.to_string(),
-            template_found: true,
-            template_active: problem.is_none(),
-        })
+            template_found,
+            template_active,
+        }
+    };
+    let session = crate::prompts::ROLE_TEMPLATES
+        .iter()
+        .map(|t| step(t.role.expect("a role template").as_str(), t.name))
         .collect();
-    let planners = vec![PlannerSteps {
+    let model_planners = [GoalPlanner::metadata(), ReplanPlanner::metadata()];
+    let planners = std::iter::once(PlannerSteps {
         name: "session".into(),
-        steps,
-    }];
+        steps: session,
+    })
+    .chain(model_planners.iter().map(|planner| {
+        PlannerSteps {
+            name: planner.name.into(),
+            steps: planner
+                .steps
+                .iter()
+                .filter_map(|s| s.template.map(|template| step(s.name, template)))
+                .collect(),
+        }
+    }))
+    .collect();
     let window = store.recent_events(now.plus_secs(-FAILURE_WINDOW_SECS), WINDOW_EVENTS)?;
     let queue = queue(store, now)?;
     let backlog = Backlog {
@@ -364,7 +383,10 @@ pub fn planner_report(
     };
     let telemetry = PlannerTelemetry {
         recent_failures: session_counts(&window).error,
-        contract_failures: 0,
+        contract_failures: store
+            .contract_failures(Some(now.plus_secs(-FAILURE_WINDOW_SECS)))?
+            .values()
+            .sum(),
     };
     Ok(PlannerReport::new(now, planners, backlog, telemetry))
 }

@@ -31,12 +31,7 @@ impl SessionRun {
         role: Role,
         fix: Option<FixRequest>,
     ) -> Result<Input, String> {
-        let agent = self
-            .engine
-            .agents
-            .get(role)
-            .cloned()
-            .ok_or_else(|| format!("no agent is configured for the {role} role"))?;
+        let agent = self.engine.agents.for_issue(role, &self.issue)?;
         let turn = self.next_turn(role.as_str());
         let context = self.prompt_context(role, fix).await?;
         let prompt = self
@@ -196,6 +191,12 @@ impl SessionRun {
     /// Runs the issue's verify commands in the worktree. An issue without any passes with
     /// evidence that says so.
     pub(crate) async fn verify(&mut self) -> Input {
+        let workdir = self.workdir.clone();
+        self.verify_in(&workdir, "verify").await
+    }
+
+    /// Runs the issue's verify commands in `dir`, logged as the turn named `what`.
+    pub(crate) async fn verify_in(&mut self, dir: &Path, what: &str) -> Input {
         if self.issue.verify.is_empty() {
             let evidence = VerifyEvidence {
                 command: "(no verify commands)".into(),
@@ -206,12 +207,12 @@ impl SessionRun {
             self.last_verify = Some(evidence.clone());
             return Input::Verified(evidence);
         }
-        let name = self.next_turn("verify");
+        let name = self.next_turn(what);
         let log = self.log_path(&format!("{name}.log"));
         let started = std::time::Instant::now();
         let run = agentry_workspace::verify(
             &self.issue.verify,
-            &self.workdir,
+            dir,
             self.engine.settings.verify_timeout,
             &log,
             &[],

@@ -9,6 +9,7 @@
 //! [`MAX_INPUT_BYTES`].
 
 mod coerce;
+pub mod contract;
 mod heuristics;
 mod packets;
 mod parse;

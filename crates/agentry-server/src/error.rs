@@ -50,7 +50,9 @@ impl std::fmt::Display for ApiError {
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         let status = match &err {
-            StoreError::NotFound(_) => StatusCode::NOT_FOUND,
+            StoreError::NotFound(_)
+            | StoreError::NoTemplate(_)
+            | StoreError::NoTemplateVersion { .. } => StatusCode::NOT_FOUND,
             StoreError::Transition(_) | StoreError::NotReviewable { .. } => StatusCode::CONFLICT,
             // A store that fails is not the caller's fault, and is not a bug of ours.
             StoreError::Backend(_) | StoreError::StaleClaim(_) | StoreError::NewerSchema { .. } => {

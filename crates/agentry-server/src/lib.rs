@@ -9,6 +9,7 @@ mod alerts;
 mod answer;
 mod auth;
 mod body;
+mod conflicts;
 mod dashboard;
 mod diagnostics;
 mod error;
@@ -18,12 +19,16 @@ mod health;
 mod metrics;
 mod openapi;
 mod planner;
+mod plans;
 mod playbook;
+mod review_hard;
 mod reviews;
+mod scope_locks;
 mod sse;
 mod status;
 mod task;
 mod tasks;
+mod templates;
 mod tools;
 
 use std::path::PathBuf;
@@ -56,8 +61,6 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The repository, where agents' relative scripts live.
     pub root: PathBuf,
-    /// Where the project's prompt templates are.
-    pub prompts_dir: PathBuf,
     pub probes: Arc<tools::ProbeCache>,
     /// New events for the event streams.
     pub events: EventFeed,
@@ -119,6 +122,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/events", get(sse::all))
         .route("/api/v1/tasks/{task_id}/events", get(sse::task))
         .route("/api/v1/tasks/{task_id}/answer", post(answer::answer))
+        .route("/api/v1/tasks/{task_id}/replan", post(plans::replan))
+        .route("/api/v1/plans", post(plans::plan))
+        .route(
+            "/api/v1/tasks/{task_id}/review-hard",
+            post(review_hard::review_hard),
+        )
         .route(
             "/api/v1/diagnostics/task_queue",
             get(diagnostics::task_queue),
@@ -133,7 +142,26 @@ pub fn router(state: AppState) -> Router {
         .route("/api/diagnostics/planner", get(planner::health))
         .route("/api/v1/handoff", get(playbook::handoff))
         .route("/api/v1/sync-status", post(playbook::sync_status))
+        .route(
+            "/api/v1/tasks/{task_id}/scope-lock",
+            post(scope_locks::add).delete(scope_locks::remove),
+        )
+        .route("/api/v1/scope-locks", get(scope_locks::list))
+        .route(
+            "/api/v1/conflict-resolve",
+            post(conflicts::resolve_conflicts),
+        )
         .route("/api/v1/alerts", get(alerts::history))
+        .route("/api/v1/templates", get(templates::list))
+        .route("/api/v1/templates/{name}", get(templates::versions))
+        .route(
+            "/api/v1/templates/{name}/activate",
+            post(templates::activate),
+        )
+        .route(
+            "/api/v1/templates/{name}/deactivate",
+            post(templates::deactivate),
+        )
         .route("/metrics", get(metrics::metrics))
         .fallback(|| async { ApiError::not_found("no such path") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })

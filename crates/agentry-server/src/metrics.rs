@@ -48,15 +48,26 @@ fn render(store: &dyn Store) -> Result<String, ApiError> {
     run_times(&mut out, &runs);
     timings(&mut out);
     alerts(&mut out, store)?;
-    // Registered at 0 so that dashboards and alerts find it before a planner ever fails.
+    contract_failures(&mut out, store)?;
+    Ok(out)
+}
+
+/// Rejected plans: the total (0 before a planner ever fails, so that dashboards and alerts
+/// find it) and one line per reason.
+fn contract_failures(out: &mut String, store: &dyn Store) -> Result<(), ApiError> {
+    let name = "planner_contract_failure_total";
     family(
-        &mut out,
-        "planner_contract_failure_total",
+        out,
+        name,
         "counter",
         "Planner outputs rejected by the contract.",
     );
-    line(&mut out, "planner_contract_failure_total", "", 0);
-    Ok(out)
+    let by_reason = store.contract_failures(None)?;
+    line(out, name, "", by_reason.values().sum::<u64>());
+    for (reason, n) in &by_reason {
+        line(out, name, &format!("reason=\"{}\"", escape(reason)), n);
+    }
+    Ok(())
 }
 
 fn issues(out: &mut String, store: &dyn Store) -> Result<(), ApiError> {

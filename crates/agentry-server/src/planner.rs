@@ -13,12 +13,10 @@ pub async fn health(
     _: Authorized,
     State(state): State<AppState>,
 ) -> Result<Json<PlannerReport>, ApiError> {
-    let prompts = state.prompts_dir.clone();
     let report = state
-        .with_store(move |store| {
+        .with_store(|store| {
             Ok(agentry_engine::status::planner_report(
                 store,
-                Some(&prompts),
                 Timestamp::now(),
             )?)
         })

@@ -220,7 +220,6 @@ mod tests {
             events: EventFeed::default(),
             config: Arc::default(),
             root: std::path::PathBuf::new(),
-            prompts_dir: std::path::PathBuf::new(),
             probes: Arc::default(),
         };
         // A stream that had caught up at the start, then did not read while the feed sent

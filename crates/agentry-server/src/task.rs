@@ -5,6 +5,7 @@ use agentry_core::question::{OpenQuestion, blocked_on};
 use agentry_core::{
     Event, EventType, Issue, IssueId, IssuePatch, Link, Priority, Status, Timestamp,
 };
+use agentry_engine::review_hard::{ReviewHardMark, mark_key, waiting_mark};
 use agentry_store::operator::ReviewAssignment;
 use agentry_store::session::AgentRun;
 use agentry_store::{IssueDetail, Store};
@@ -35,6 +36,8 @@ pub struct TaskDetail {
     review: Option<ReviewAssignment>,
     /// The question it is blocked on, until someone answers it.
     question: Option<OpenQuestion>,
+    /// The `review-hard` mark its next review follows, until a strict review uses it up.
+    review_hard: Option<ReviewHardMark>,
 }
 
 #[derive(Serialize, Default)]
@@ -68,15 +71,13 @@ fn detail(store: &dyn Store, id: &IssueId) -> Result<TaskDetail, ApiError> {
         links,
         mut events,
         runs,
-    } = store.issue_detail(id)?;
+        review,
+        state,
+    } = store.issue_detail(id, &[mark_key(id)])?;
     let metrics = metrics(&events, &runs);
     let last_error = last_error(&events);
     let question = blocked_on(&issue, &events);
     events.drain(..events.len().saturating_sub(MAX_EVENTS));
-    let review = store
-        .review_assignments()?
-        .into_iter()
-        .find(|assignment| assignment.issue_id == *id);
     Ok(TaskDetail {
         links,
         issue,
@@ -86,6 +87,7 @@ fn detail(store: &dyn Store, id: &IssueId) -> Result<TaskDetail, ApiError> {
         runs,
         review,
         question,
+        review_hard: state.into_iter().find_map(waiting_mark),
     })
 }
 

@@ -5,8 +5,10 @@
 mod alerts;
 mod cases;
 mod operator;
+mod planner;
 mod ready_property;
 mod sessions;
+mod templates;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -108,6 +110,10 @@ const CASES: &[Case] = &[
         operator::state_objects_are_replaced_and_listed_by_prefix,
     ),
     (
+        "a_deleted_state_object_is_gone_and_its_neighbours_stay",
+        operator::a_deleted_state_object_is_gone_and_its_neighbours_stay,
+    ),
+    (
         "reviews_are_assigned_to_issues_that_wait_on_a_person",
         operator::reviews_are_assigned_to_issues_that_wait_on_a_person,
     ),
@@ -130,6 +136,22 @@ const CASES: &[Case] = &[
     (
         "an_issue_detail_is_what_the_single_reads_give",
         sessions::an_issue_detail_is_what_the_single_reads_give,
+    ),
+    (
+        "a_new_text_is_a_new_active_version_and_a_known_one_is_not",
+        templates::a_new_text_is_a_new_active_version_and_a_known_one_is_not,
+    ),
+    (
+        "at_most_one_version_of_a_template_is_active",
+        templates::at_most_one_version_of_a_template_is_active,
+    ),
+    (
+        "a_planner_run_is_started_then_ended",
+        planner::a_planner_run_is_started_then_ended,
+    ),
+    (
+        "contract_failures_are_counted_by_reason_since_a_time",
+        planner::contract_failures_are_counted_by_reason_since_a_time,
     ),
 ];
 

@@ -34,6 +34,22 @@ pub(crate) fn state_objects_are_replaced_and_listed_by_prefix(make: MakeStore) {
     assert_eq!(keys, ["flag:a", "flag:b"]);
 }
 
+pub(crate) fn a_deleted_state_object_is_gone_and_its_neighbours_stay(make: MakeStore) {
+    let store = make();
+    store.put_state("scope_lock:a", &json!(1), t0()).unwrap();
+    store.put_state("scope_lock:b", &json!(2), t0()).unwrap();
+    assert!(store.delete_state("scope_lock:a").unwrap());
+    assert!(!store.delete_state("scope_lock:a").unwrap());
+    assert_eq!(store.state("scope_lock:a").unwrap(), None);
+    let keys: Vec<String> = store
+        .states("scope_lock:")
+        .unwrap()
+        .into_iter()
+        .map(|entry| entry.key)
+        .collect();
+    assert_eq!(keys, ["scope_lock:b"]);
+}
+
 pub(crate) fn reviews_are_assigned_to_issues_that_wait_on_a_person(make: MakeStore) {
     let store = make();
     let open = store.create_issue(NewIssue::new("open"), t0()).unwrap();

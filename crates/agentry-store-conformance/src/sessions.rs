@@ -467,7 +467,16 @@ pub(crate) fn an_issue_detail_is_what_the_single_reads_give(make: MakeStore) {
     };
     store.create_issue(b, t0()).unwrap();
     store.start_agent_run(&agent_run(&a)).unwrap();
-    let detail = store.issue_detail(&a).unwrap();
+    let detail = store.issue_detail(&a, &["mark:a".into()]).unwrap();
+    assert_eq!((detail.review, detail.state), (None, Vec::new()));
+    store.set_status(&a, Status::InProgress, "", t0()).unwrap();
+    store.set_status(&a, Status::NeedsReview, "", t0()).unwrap();
+    store.assign_review(&a, "ada", t0()).unwrap();
+    store.put_state("mark:a", &json!(1), t0()).unwrap();
+    let keys = ["mark:none".to_string(), "mark:a".to_string()];
+    let detail = store.issue_detail(&a, &keys).unwrap();
+    assert_eq!(detail.review.unwrap().reviewer, "ada");
+    assert_eq!(detail.state, [store.state("mark:a").unwrap().unwrap()]);
     assert_eq!(detail.issue, store.issue(&a).unwrap());
     assert_eq!(detail.links, store.links(&a).unwrap());
     assert_eq!(detail.links.len(), 1);
@@ -476,7 +485,7 @@ pub(crate) fn an_issue_detail_is_what_the_single_reads_give(make: MakeStore) {
     assert_eq!(detail.runs.len(), 1);
     let ghost: IssueId = "i-ghost".parse().unwrap();
     assert!(matches!(
-        store.issue_detail(&ghost),
+        store.issue_detail(&ghost, &[]),
         Err(StoreError::NotFound(id)) if id == ghost
     ));
 }

@@ -31,6 +31,10 @@ pub enum StoreError {
     /// An issue that does not wait on a person cannot be given a reviewer.
     #[error("{id} is {status}: only a needs_review or blocked issue takes a reviewer")]
     NotReviewable { id: IssueId, status: Status },
+    #[error("no prompt template {0}")]
+    NoTemplate(String),
+    #[error("prompt template {name} has no version {version}")]
+    NoTemplateVersion { name: String, version: u32 },
     #[error("{0}")]
     Invalid(String),
     #[error("store error: {0}")]

@@ -8,9 +8,11 @@
 pub mod alert;
 mod error;
 pub mod operator;
+pub mod planner;
 pub mod session;
 mod sqlite;
 mod store;
+pub mod template;
 
 pub use error::StoreError;
 pub use sqlite::SqliteStore;

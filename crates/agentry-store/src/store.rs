@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use agentry_core::import::{ImportRecord, ImportReport};
 use agentry_core::{
     Event, EventType, Issue, IssueId, IssuePatch, Link, NewIssue, Status, Timestamp,
@@ -8,10 +10,12 @@ use serde_json::Value;
 use crate::StoreError;
 use crate::alert::AlertRecord;
 use crate::operator::{ReviewAssignment, StateEntry};
+use crate::planner::{PlannerRun, PlannerRunEnd};
 use crate::session::{
     AgentRun, AgentRunEnd, Claim, ClaimHolder, LiveAgentRun, MergeResult, NewAgentRun, SessionEnd,
     SessionRecord,
 };
+use crate::template::{AddedTemplate, TemplateSource, TemplateVersion};
 
 /// Which issues `list_issues` returns.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -31,6 +35,12 @@ pub struct IssueDetail {
     pub events: Vec<Event>,
     /// Its agent runs, oldest first.
     pub runs: Vec<AgentRun>,
+    /// The person assigned to review it, if one is.
+    #[serde(skip)]
+    pub review: Option<ReviewAssignment>,
+    /// The state objects asked for that exist, in the order asked.
+    #[serde(skip)]
+    pub state: Vec<StateEntry>,
 }
 
 /// The store of issues, links and events. Calls are synchronous and short (one SQLite
@@ -83,8 +93,9 @@ pub trait Store: Send + Sync {
     /// An issue's events, oldest first.
     fn events(&self, id: &IssueId) -> Result<Vec<Event>, StoreError>;
 
-    /// An issue with its links, events and agent runs, all from one moment.
-    fn issue_detail(&self, id: &IssueId) -> Result<IssueDetail, StoreError>;
+    /// An issue with its links, events, agent runs, review assignment and the state objects
+    /// `state_keys` name, all from one moment.
+    fn issue_detail(&self, id: &IssueId, state_keys: &[String]) -> Result<IssueDetail, StoreError>;
 
     /// The ready queue (see `agentry_core::ready`), at most `limit` issues.
     fn ready(&self, now: Timestamp, limit: usize) -> Result<Vec<Issue>, StoreError>;
@@ -197,6 +208,9 @@ pub trait Store: Send + Sync {
     /// Writes a named state object, replacing the one before.
     fn put_state(&self, key: &str, value: &Value, now: Timestamp) -> Result<(), StoreError>;
 
+    /// Removes a named state object; `false` when there was none.
+    fn delete_state(&self, key: &str) -> Result<bool, StoreError>;
+
     /// Assigns a person to review an issue that waits on one (`needs_review`, or `blocked` as
     /// an escalation), replacing an earlier assignment; appends `REVIEW_ASSIGNED`.
     fn assign_review(
@@ -214,4 +228,59 @@ pub trait Store: Send + Sync {
 
     /// The alert history, newest first, at most `limit` entries.
     fn alerts(&self, limit: usize) -> Result<Vec<AlertRecord>, StoreError>;
+
+    /// Adds `body` as the next version of the template `name` and makes it the active one;
+    /// when a version already has that text nothing changes (`new` is false).
+    fn add_template_version(
+        &self,
+        name: &str,
+        body: &str,
+        source: TemplateSource,
+        now: Timestamp,
+    ) -> Result<AddedTemplate, StoreError>;
+
+    /// Every version of every template, by name then version.
+    fn templates(&self) -> Result<Vec<TemplateVersion>, StoreError>;
+
+    /// The versions of the template `name`, oldest first; `NoTemplate` when it has none.
+    fn template_versions(&self, name: &str) -> Result<Vec<TemplateVersion>, StoreError>;
+
+    /// Makes `version` the active version of `name`, and the others inactive.
+    fn activate_template(&self, name: &str, version: u32) -> Result<TemplateVersion, StoreError>;
+
+    /// Leaves `name` without an active version; `false` when it had none.
+    fn deactivate_template(&self, name: &str) -> Result<bool, StoreError>;
+
+    /// Records that a planner run started with `params`; returns its id.
+    fn start_planner_run(
+        &self,
+        planner: &str,
+        params: &Value,
+        now: Timestamp,
+    ) -> Result<i64, StoreError>;
+
+    /// Records how a planner run ended.
+    fn finish_planner_run(
+        &self,
+        id: i64,
+        end: &PlannerRunEnd,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// A planner run as recorded.
+    fn planner_run(&self, id: i64) -> Result<PlannerRun, StoreError>;
+
+    /// Records a plan of run `run_id` that the contract rejected, by its reason.
+    fn record_contract_failure(
+        &self,
+        run_id: i64,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Rejected plans by reason, all of them or those recorded at or after `since`.
+    fn contract_failures(
+        &self,
+        since: Option<Timestamp>,
+    ) -> Result<BTreeMap<String, u64>, StoreError>;
 }

@@ -33,6 +33,21 @@ pub(crate) fn probe(
     }
 }
 
+/// Runs a git command whose exit code 1 is an answer that comes with output (merge-tree's
+/// "the merge conflicts"): `(true, stdout)` on 0, `(false, stdout)` on 1, an error otherwise.
+pub(crate) fn run_answering(
+    dir: &Path,
+    args: &[impl AsRef<str>],
+) -> Result<(bool, String), WorkspaceError> {
+    let output = invoke(dir, args)?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    match output.status.code() {
+        Some(0) => Ok((true, stdout)),
+        Some(1) => Ok((false, stdout)),
+        _ => Err(failure(args, &output)),
+    }
+}
+
 fn invoke(dir: &Path, args: &[impl AsRef<str>]) -> Result<Output, WorkspaceError> {
     let mut command = Command::new("git");
     command

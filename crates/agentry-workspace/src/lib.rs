@@ -1,14 +1,17 @@
 //! agentry's git layer. Each issue works on its own branch `agentry/<id>` in its own worktree
 //! under `.agentry/worktrees/<id>`; this crate prepares those worktrees, commits in them, keeps
 //! the work of a failed attempt before a retry, diffs a branch against its base, sees when a
-//! person has merged it, repairs what a crash left behind, and runs the verify commands.
+//! person has merged it, repairs what a crash left behind, makes throw-away checkouts of a
+//! branch's committed head, and runs the verify commands.
 //! Every git operation runs the `git` program; there is no git library.
 //!
 //! Of agentry's crates it may depend only on `agentry-core` and `agentry-process`.
 
 #![warn(missing_docs)]
 
+mod clashes;
 mod error;
+mod fresh;
 mod git;
 mod repair;
 mod verify;

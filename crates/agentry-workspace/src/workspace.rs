@@ -222,7 +222,7 @@ impl Workspace {
         self.root.join(WORKTREES_DIR)
     }
 
-    fn head_of(&self, issue: &IssueId) -> Result<Option<String>, WorkspaceError> {
+    pub(crate) fn head_of(&self, issue: &IssueId) -> Result<Option<String>, WorkspaceError> {
         let reference = format!("refs/heads/{}^{{commit}}", Self::branch_name(issue));
         let head = git::probe(
             &self.root,

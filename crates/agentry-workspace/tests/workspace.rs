@@ -404,3 +404,31 @@ fn a_git_failure_is_one_line_with_the_command() {
     assert!(err.contains("no-such-start failed: fatal:"), "{err}");
     assert!(!err.contains('\n'), "{err}");
 }
+
+#[test]
+fn a_fresh_checkout_holds_only_what_the_branch_committed_and_is_removed_without_a_trace() {
+    let (dir, ws) = repo();
+    let id = issue("i-1");
+    let path = ws.prepare(&id, "main").unwrap();
+    fs::write(path.join("feature"), "done\n").unwrap();
+    ws.commit_all(&id, "Add feature").unwrap().unwrap();
+    fs::write(path.join("uncommitted"), "only here\n").unwrap();
+
+    let fresh = dir.path().join("scratch/fresh");
+    ws.add_fresh_checkout(&id, &fresh).unwrap();
+    assert_eq!(fs::read_to_string(fresh.join("feature")).unwrap(), "done\n");
+    assert!(!fresh.join("uncommitted").exists());
+    assert_eq!(
+        git(&fresh, &["rev-parse", "HEAD"]),
+        ws.branch_head(&id).unwrap().unwrap()
+    );
+
+    ws.remove_fresh_checkout(&fresh).unwrap();
+    assert!(!fresh.exists());
+    let listed = git(dir.path(), &["worktree", "list", "--porcelain"]);
+    assert!(!listed.contains("scratch/fresh"), "{listed}");
+    assert!(
+        path.join("uncommitted").exists(),
+        "the issue's worktree is untouched"
+    );
+}

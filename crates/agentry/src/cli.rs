@@ -89,12 +89,48 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Reserve paths for an issue: the dispatcher starts no other issue whose scope may touch
+    /// them until the lock is released or the issue is closed.
+    ScopeLock(ScopeLockArgs),
+    /// Find issue branches (in progress or in review) that change the same files or would
+    /// conflict; name the later issue of each pair to freeze, its owner and the merge path.
+    ConflictResolve {
+        /// Freeze them: block each later issue with the reason.
+        #[arg(long)]
+        apply: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// The planner: its health report.
     #[command(subcommand)]
     Planner(PlannerCommand),
+    /// Plan a goal into issues (one issue as written while planning is off).
+    Plan {
+        goal: String,
+        /// Create the plan's issues with their dependencies.
+        #[arg(long)]
+        apply: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Split an issue (e.g. one that overflowed) into smaller ones.
+    Replan {
+        id: IssueId,
+        /// Why it is split; the planner is told.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Create the parts (linked to the issue as their parent) and block the issue.
+        #[arg(long)]
+        apply: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// People assigned to review issues that wait on one.
     #[command(subcommand)]
     Reviews(ReviewsCommand),
+    /// Prompt templates' versions: list, show, and choose the active one.
+    #[command(subcommand)]
+    Templates(TemplatesCommand),
     /// Put back what a crashed orchestrator left: stale claims and unheld in_progress issues.
     Recover {
         /// Recover even while an orchestrator's heartbeat is fresh.
@@ -138,6 +174,14 @@ pub enum Command {
     /// Answer the question an issue is blocked on; the issue goes back in the queue and its
     /// next implementer prompt carries the answer.
     Answer { id: IssueId, text: String },
+    /// Make an issue's next review strict: both reviewers must pass with no failed items, and
+    /// verification runs again in a fresh worktree of its branch. The mark is used up when
+    /// that review completes, whichever way it ends.
+    ReviewHard {
+        id: IssueId,
+        #[arg(long)]
+        json: bool,
+    },
     /// Measure and print figures: the store, the session loop, worktree sessions, dispatch
     /// latency, parsing, the HTTP API (all of them when none is named, each in its own process).
     Bench {
@@ -223,6 +267,24 @@ pub struct RunArgs {
     pub force: bool,
 }
 
+#[derive(Args)]
+pub struct ScopeLockArgs {
+    /// The issue that holds the lock.
+    #[arg(required_unless_present = "list")]
+    pub id: Option<IssueId>,
+    /// Paths or globs to add to its lock.
+    #[arg(value_name = "GLOB")]
+    pub globs: Vec<String>,
+    /// End the issue's lock instead.
+    #[arg(long, conflicts_with = "globs")]
+    pub release: bool,
+    /// Show every lock.
+    #[arg(long, conflicts_with_all = ["id", "release"])]
+    pub list: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Subcommand)]
 pub enum FlagsCommand {
     /// Every flag, its value and where the value came from.
@@ -256,6 +318,27 @@ pub enum PlannerCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand)]
+pub enum TemplatesCommand {
+    /// Each template: its active version, how many it has, where the active one came from.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// A template's text: version N, else the active version, else the latest.
+    Show {
+        name: String,
+        #[arg(long)]
+        version: Option<u32>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make version VERSION of a template the one prompts are rendered from.
+    Activate { name: String, version: u32 },
+    /// Leave a template without an active version (it is not rendered).
+    Deactivate { name: String },
 }
 
 #[derive(Subcommand)]

@@ -9,17 +9,20 @@ use support::{
     Repo, agentry, assert_ok, assert_refused, ids, is_issue_id, json_of, stdout, strings,
 };
 
-const PROMPTS: [&str; 4] = [
+const PROMPTS: [&str; 6] = [
     ".agentry/prompts/implementer.md",
     ".agentry/prompts/fixer.md",
     ".agentry/prompts/spec_reviewer.md",
     ".agentry/prompts/quality_reviewer.md",
+    ".agentry/prompts/planner.md",
+    ".agentry/prompts/replan.md",
 ];
 
-const RUNTIME_EXCLUDES: [&str; 3] = [
+const RUNTIME_EXCLUDES: [&str; 4] = [
     "/.agentry/agentry.db*",
     "/.agentry/worktrees/",
     "/.agentry/logs/",
+    "/.agentry/transcripts/",
 ];
 
 const ISSUE_KEYS: [&str; 13] = [

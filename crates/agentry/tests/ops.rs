@@ -318,6 +318,7 @@ fn the_planner_health_report_reaches_each_status() {
     let healthy = report(&server);
     assert_eq!(healthy["status"], "Healthy", "{healthy}");
     assert_eq!(healthy["planners"][0]["steps"].as_array().unwrap().len(), 4);
+    assert_eq!(healthy["planners"][1]["steps"][0]["template"], "planner");
 
     let id = create(&server, "fails");
     let failure = json!({"failed_items": ["agent crashed"]});
@@ -334,7 +335,7 @@ fn the_planner_health_report_reaches_each_status() {
     assert_eq!(degraded["status"], "Degraded", "{degraded}");
     assert_eq!(degraded["alerts"][0]["id"], "planner_recent_failures");
 
-    std::fs::write(repo.file(".agentry/prompts/implementer.md"), "{{ unclosed").unwrap();
+    repo.ok(&["templates", "deactivate", "implementer"]);
     let critical = report(&server);
     assert_eq!(critical["status"], "Critical", "{critical}");
     assert_eq!(critical["alerts"][0]["id"], "planner_template_inactive");

@@ -3,7 +3,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Repo, json_of, scripted_repo};
+use support::{Repo, git, json_of, scripted_repo};
 
 fn entries<'a>(list: &'a Value, id: &str) -> Vec<&'a Value> {
     let items = list.as_array().expect("a list");
@@ -57,6 +57,20 @@ fn the_handoff_says_what_is_done_with_evidence_and_what_is_pending_with_its_reas
     let text = repo.ok(&["handoff"]);
     assert!(text.starts_with("COMPLETED\n"), "{text}");
     assert!(text.contains("\nRISKS\n- none\nNEXT\n"), "{text}");
+
+    // Once a person merges its branch, the merge is the evidence.
+    let branch = format!("agentry/{done}");
+    git(
+        repo.path(),
+        &["merge", "--no-ff", "-q", "-m", "Merge", &branch],
+    );
+    repo.ok(&["merge-watch", "--once"]);
+    let summary = repo.json(&["handoff", "--json"]);
+    let evidence = entries(&summary["completed"], &done)[0]["evidence"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(evidence.starts_with("merged: "), "{evidence}");
 }
 
 #[test]
@@ -76,4 +90,28 @@ fn sync_status_digests_what_changed_and_says_no_change_when_nothing_did() {
         format!("events: ISSUE_CREATED 1, STATUS_CHANGED 1\n{a}: open → closed\n")
     );
     assert_eq!(repo.ok(&["sync-status"]), "no change\n");
+}
+
+#[test]
+fn sync_status_digests_a_session_run_on_its_branch() {
+    let repo = scripted_repo();
+    let id = repo.add("write done.txt", &[]);
+    repo.ok(&["sync-status"]);
+    let run = repo.run_env(&["run", "--until-idle"], &[("AGENTRY_LOG", "warn")]);
+    assert!(run.status.success());
+    let digest = repo.json(&["sync-status", "--json"]);
+    assert_eq!(digest["events"]["SESSION_DONE"], 1, "{digest}");
+    let text = repo.ok(&["sync-status"]);
+    assert_eq!(text, "no change\n");
+    let branch = format!("agentry/{id}");
+    git(
+        repo.path(),
+        &["merge", "--no-ff", "-q", "-m", "Merge", &branch],
+    );
+    repo.ok(&["merge-watch", "--once"]);
+    let text = repo.ok(&["sync-status"]);
+    assert!(
+        text.contains(&format!("{id}: needs_review → closed")),
+        "{text}"
+    );
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 use support::server::{Server, error_of};
-use support::{Repo, assert_ok, assert_refused, json_of, scripted_repo};
+use support::{Repo, assert_ok, assert_refused, scripted_repo};
 use tempfile::TempDir;
 
 /// A complete, blocking question packet.
@@ -64,13 +64,6 @@ impl Implementer {
     }
 }
 
-fn run_until_idle(repo: &Repo) -> Value {
-    json_of(&repo.run_env(
-        &["run", "--until-idle", "--json"],
-        &[("AGENTRY_LOG", "warn")],
-    ))
-}
-
 fn event_types(issue: &Value) -> Vec<String> {
     issue["events"]
         .as_array()
@@ -86,7 +79,7 @@ fn blocked_issue() -> (Repo, Implementer, String) {
     let implementer = Implementer::install(&repo);
     implementer.answer_turn(1, BLOCKING);
     let id = repo.add("Write the greeting", &[]);
-    let summary = run_until_idle(&repo);
+    let summary = repo.run_until_idle();
     assert_eq!(summary["outcomes"]["asked"], 1, "{summary}");
     (repo, implementer, id)
 }
@@ -132,7 +125,7 @@ fn a_blocking_question_round_trips_through_the_cli() {
     assert_eq!(issue["question"], Value::Null);
     assert_eq!(repo.ready_ids(&[]), vec![id.clone()]);
 
-    run_until_idle(&repo);
+    repo.run_until_idle();
     assert_eq!(repo.show(&id)["status"], "needs_review");
     let prompt = implementer.prompt(2);
     assert!(
@@ -165,7 +158,7 @@ fn an_incomplete_packet_is_sent_back_once_naming_what_it_lacks() {
     implementer.answer_turn(1, incomplete);
     implementer.answer_turn(2, incomplete);
     let id = repo.add("Write the greeting", &[]);
-    run_until_idle(&repo);
+    repo.run_until_idle();
     assert_eq!(implementer.prompts(), 2, "one request for a revised packet");
     let revise = implementer.prompt(2);
     assert!(
@@ -185,7 +178,7 @@ fn a_question_that_does_not_block_is_recorded_and_the_work_goes_on() {
     let implementer = Implementer::install(&repo);
     implementer.answer_turn(1, &BLOCKING.replace("BLOCKING: yes", "BLOCKING: no"));
     let id = repo.add("Write the greeting", &[]);
-    run_until_idle(&repo);
+    repo.run_until_idle();
     let issue = repo.show(&id);
     assert_eq!(issue["status"], "needs_review");
     assert_eq!(issue["question"], Value::Null);
@@ -265,7 +258,7 @@ fn the_api_shows_and_answers_the_question() {
     assert!(error_of(&error).contains("no open question"), "{error}");
     drop(server);
 
-    run_until_idle(&repo);
+    repo.run_until_idle();
     assert_eq!(repo.show(&id)["status"], "needs_review");
     assert!(implementer.prompt(2).contains("Say hello"));
 }
@@ -296,7 +289,7 @@ turns = [[{ say = "LGTM" }]]
 "#;
     std::fs::write(repo.file("script.toml"), script).unwrap();
     let id = repo.add("Reviewed", &[]);
-    run_until_idle(&repo);
+    repo.run_until_idle();
     let issue = repo.show(&id);
     assert_eq!(issue["status"], "needs_review");
     let events = issue["events"].as_array().unwrap();

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use agentry_core::Timestamp;
 use serde_json::{Value, json};
 use support::{
-    Repo, agentry_command, assert_ok, assert_refused, git, git_stdout, ids, json_of, stdout,
-    strings,
+    Repo, agentry_command, assert_ok, assert_refused, git, git_stdout, ids, json_of, rule,
+    snapshot_types, stdout, strings, write_step,
 };
 
 /// Keeps agentry's stderr quiet, so that a successful run writes nothing there.
@@ -117,23 +117,6 @@ fn command_agent(name: &str, argv: &[&str], extra: &str) -> String {
 fn use_script(repo: &Repo, script: &str) {
     add_agents(repo, &scripted_agent(repo, "script", script));
     set_roles(repo, "script", "script");
-}
-
-/// One `[[rule]]` of a steps file: each turn is a list of steps (inline TOML tables).
-fn rule(role: &str, issue: &str, turns: &[&[&str]]) -> String {
-    let turns: Vec<String> = turns
-        .iter()
-        .map(|steps| format!("[{}]", steps.join(", ")))
-        .collect();
-    format!(
-        "[[rule]]\nrole = {role:?}\nissue = {issue:?}\nturns = [{}]\n\n",
-        turns.join(", ")
-    )
-}
-
-/// A step writing one line to a file of the worktree.
-fn write(path: &str, line: &str) -> String {
-    format!(r#"{{ write = {{ path = "{path}", content = "{line}\n" }} }}"#)
 }
 
 /// A reviewer's answer that fails with one failed item and one fix.
@@ -304,7 +287,7 @@ fn hanging_project(marker: &str, before: &str, settings: &[(&str, &str)]) -> Han
             fifo.display().to_string()
         ),
     );
-    let script = passing_script(&[&write("src/after.txt", "after the restart")]);
+    let script = passing_script(&[&write_step("src/after.txt", "after the restart")]);
     add_agents(&repo, &(hang + &scripted_agent(&repo, "script", &script)));
     set_roles(&repo, "hang", "script");
     for (key, value) in settings {
@@ -377,13 +360,6 @@ fn snapshots(detail: &Value) -> Vec<&Value> {
     events(detail)
         .iter()
         .filter(|e| e["data"].get("schema_version").is_some())
-        .collect()
-}
-
-fn snapshot_types(detail: &Value) -> Vec<String> {
-    snapshots(detail)
-        .iter()
-        .map(|e| e["event_type"].as_str().unwrap().to_string())
         .collect()
 }
 
@@ -472,7 +448,10 @@ fn a_clean_session_records_five_snapshots_and_leaves_one_commit_for_review() {
     let repo = project("grep -q hello src/greeting.txt\n");
     use_script(
         &repo,
-        &passing_script(&[&write("src/greeting.txt", "hello"), r#"{ say = "done" }"#]),
+        &passing_script(&[
+            &write_step("src/greeting.txt", "hello"),
+            r#"{ say = "done" }"#,
+        ]),
     );
     let id = repo.add(
         "Add a greeting",
@@ -591,8 +570,8 @@ fn a_failed_spec_review_is_fixed_and_passes_at_the_second_attempt() {
     let script = rule(
         "implementer",
         "*",
-        &[&[&write("src/greeting.txt", "hello")]],
-    ) + &rule("fixer", "*", &[&[&write("src/greeting.txt", "Hello")]])
+        &[&[&write_step("src/greeting.txt", "hello")]],
+    ) + &rule("fixer", "*", &[&[&write_step("src/greeting.txt", "Hello")]])
         + &rule("spec_reviewer", "*", &[&[&failed], &[PASS]])
         + &rule("quality_reviewer", "*", &[&[PASS]]);
     use_script(&repo, &script);
@@ -665,9 +644,12 @@ fn overflowed_project() -> (Repo, Value, String, String) {
     let script = rule(
         "implementer",
         "[FIX]",
-        &[&[&write("src/test.txt", "a test")]],
-    ) + &rule("implementer", "*", &[&[&write("src/feature.txt", "v1")]])
-        + &rule("fixer", "*", &[&[&write("src/feature.txt", "v2")]])
+        &[&[&write_step("src/test.txt", "a test")]],
+    ) + &rule(
+        "implementer",
+        "*",
+        &[&[&write_step("src/feature.txt", "v1")]],
+    ) + &rule("fixer", "*", &[&[&write_step("src/feature.txt", "v2")]])
         + &rule("spec_reviewer", "*", &[&[PASS]])
         + &rule("quality_reviewer", "[FIX]", &[&[PASS]])
         + &rule("quality_reviewer", "*", &[&[&failed]]);
@@ -788,8 +770,11 @@ fn a_fix_issue_that_overflows_again_is_blocked_not_split() {
     let repo = project("true\n");
     set(&repo, "quality_review_max_attempts", "1");
     let failed = fail_verdict("still no tests", "add a test");
-    let script = rule("implementer", "*", &[&[&write("src/feature.txt", "v1")]])
-        + &rule("spec_reviewer", "*", &[&[PASS]])
+    let script = rule(
+        "implementer",
+        "*",
+        &[&[&write_step("src/feature.txt", "v1")]],
+    ) + &rule("spec_reviewer", "*", &[&[PASS]])
         + &rule("quality_reviewer", "*", &[&[&failed]]);
     use_script(&repo, &script);
     let id = repo.add("Never good enough", &["--verify", "sh check.sh"]);
@@ -841,7 +826,7 @@ fn a_failed_final_verification_reopens_the_issue_after_a_backoff_and_removes_its
     let repo = project("grep -q done src/feature.txt\n");
     use_script(
         &repo,
-        &passing_script(&[&write("src/feature.txt", "not yet")]),
+        &passing_script(&[&write_step("src/feature.txt", "not yet")]),
     );
     let id = repo.add("Half-finished work", &["--verify", "sh check.sh"]);
 
@@ -1188,11 +1173,11 @@ fn a_dependent_issue_runs_once_its_dependency_is_merged_and_closed() {
     let script = rule(
         "implementer",
         "Add the parser",
-        &[&[&write("src/parser.txt", "parser")]],
+        &[&[&write_step("src/parser.txt", "parser")]],
     ) + &rule(
         "implementer",
         "Use the parser",
-        &[&[&write("src/user.txt", "user")]],
+        &[&[&write_step("src/user.txt", "user")]],
     ) + &rule("spec_reviewer", "*", &[&[PASS]])
         + &rule("quality_reviewer", "*", &[&[PASS]]);
     use_script(&repo, &script);
@@ -1492,7 +1477,10 @@ fn a_claim_of_another_host_is_taken_back_only_once_its_lease_expired() {
 
     let repo = project("true\n");
     set(&repo, "lease_secs", "5");
-    use_script(&repo, &passing_script(&[&write("src/done.txt", "done")]));
+    use_script(
+        &repo,
+        &passing_script(&[&write_step("src/done.txt", "done")]),
+    );
     let id = repo.add("Claimed elsewhere", &["--verify", "sh check.sh"]);
 
     // Another host claimed the issue and stopped renewing: its lease runs out in 2 s.

@@ -106,6 +106,10 @@ pub fn load(
         .check(&config.agents)
         .map_err(ConfigError::Invalid)?;
     config
+        .planning
+        .check(&config.agents)
+        .map_err(ConfigError::Invalid)?;
+    config
         .alerts
         .validate()
         .map_err(|e| ConfigError::Invalid(e.to_string()))?;
@@ -498,7 +502,7 @@ mod tests {
     }
 
     #[test]
-    fn lean_settings_are_checked_naming_the_key() {
+    fn lean_and_planning_settings_are_checked_naming_the_key() {
         let config = load("[lean]\nmin_heuristic_confidence = 0.9\n", env(&[])).unwrap();
         assert_eq!(config.lean.min_heuristic_confidence, 0.9);
         assert_eq!(config.lean.cooldown_ms, 5_000);
@@ -513,6 +517,17 @@ mod tests {
             err,
             "invalid config: lean.model_agent = \"gpt\" names no agent (configured agents: none)"
         );
+        let err = load("", env(&[("PLANNING__AGENT", "gpt")]))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "invalid config: planning.agent = \"gpt\" names no agent (configured agents: none)"
+        );
+        let err = load("[planning]\nmax_recursions = 0\n", env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("planning.max_recursions"), "{err}");
     }
 
     #[test]

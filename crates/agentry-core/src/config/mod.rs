@@ -106,6 +106,10 @@ pub enum SchedulingBackend {
 #[serde(default, deny_unknown_fields)]
 pub struct PlanningConfig {
     pub enabled: bool,
+    /// The `[agents.NAME]` the planner asks; empty for none.
+    pub agent: String,
+    /// The most answers a planner run asks of the model before it gives up.
+    pub max_recursions: u32,
 }
 
 /// The model fallbacks of the agent-output parser; both off until an operator turns them on.
@@ -154,7 +158,11 @@ impl Default for SchedulingConfig {
 
 impl Default for PlanningConfig {
     fn default() -> Self {
-        Self { enabled: true }
+        Self {
+            enabled: true,
+            agent: String::new(),
+            max_recursions: 3,
+        }
     }
 }
 
@@ -174,20 +182,35 @@ impl Default for LeanConfig {
 impl LeanConfig {
     /// The model agent, when one is named, must be configured.
     fn check(&self, agents: &BTreeMap<String, AgentConfig>) -> Result<(), String> {
-        let name = &self.model_agent;
-        if name.is_empty() || agents.contains_key(name) {
-            return Ok(());
-        }
-        let known: Vec<&str> = agents.keys().map(String::as_str).collect();
-        Err(format!(
-            "lean.model_agent = {name:?} names no agent (configured agents: {})",
-            if known.is_empty() {
-                "none".to_string()
-            } else {
-                known.join(", ")
-            }
-        ))
+        check_agent_name("lean.model_agent", &self.model_agent, agents)
     }
+}
+
+impl PlanningConfig {
+    /// The planner's agent, when one is named, must be configured.
+    fn check(&self, agents: &BTreeMap<String, AgentConfig>) -> Result<(), String> {
+        check_agent_name("planning.agent", &self.agent, agents)
+    }
+}
+
+/// `name`, set in `key`, is empty or one of the configured agents.
+fn check_agent_name(
+    key: &str,
+    name: &str,
+    agents: &BTreeMap<String, AgentConfig>,
+) -> Result<(), String> {
+    if name.is_empty() || agents.contains_key(name) {
+        return Ok(());
+    }
+    let known: Vec<&str> = agents.keys().map(String::as_str).collect();
+    Err(format!(
+        "{key} = {name:?} names no agent (configured agents: {})",
+        if known.is_empty() {
+            "none".to_string()
+        } else {
+            known.join(", ")
+        }
+    ))
 }
 
 impl Default for SessionConfig {
@@ -284,6 +307,18 @@ pub const SETTINGS: &[Setting] = &[
         key: "enabled",
         doc: "Use the planner; false swaps in a pass-through planner (one issue, as written).",
         allowed: Allowed::Bool,
+    },
+    Setting {
+        section: "planning",
+        key: "agent",
+        doc: "The agent (an [agents.NAME] table, e.g. of kind openai) that plans goals and splits issues; needed while planning is enabled.",
+        allowed: Allowed::AgentName,
+    },
+    Setting {
+        section: "planning",
+        key: "max_recursions",
+        doc: "The most answers one plan asks of the planner's agent; a rejected answer is asked again with the reasons.",
+        allowed: Allowed::Integer { min: 1, max: 10 },
     },
     Setting {
         section: "lean",

@@ -81,6 +81,9 @@ pub enum Action {
     /// Records a question that does not block (a `QUESTION_ASKED` event); the session goes on.
     NoteQuestion(Question),
     RunVerify,
+    /// Runs the verify commands in a new worktree holding only the branch's committed head
+    /// (a strict review's last check).
+    RunFreshVerify,
     CreateFixIssue(Overflow),
     Record(Snapshot),
     Finish(Outcome),
@@ -118,6 +121,20 @@ pub enum Outcome {
     Asked(Question),
 }
 
+impl Outcome {
+    /// Whether the session's reviews ran to an end (passed, overflowed, or passed and then
+    /// failed verification), which is when a strict review's mark is used up.
+    pub fn reviews_completed(&self) -> bool {
+        match self {
+            Outcome::Done
+            | Outcome::Overflowed { .. }
+            | Outcome::Escalated { .. }
+            | Outcome::VerifyFailed { .. } => true,
+            Outcome::Error { .. } | Outcome::Asked(_) => false,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
     Idle,
@@ -134,6 +151,8 @@ enum Phase {
 enum Next {
     Review(Review),
     Final,
+    /// A strict review's verification in a fresh worktree, after the final one passed.
+    FreshWorktree,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -142,6 +161,9 @@ pub struct Session {
     caps: Caps,
     /// A `[FIX]` issue is escalated instead of split again.
     escalate_on_overflow: bool,
+    /// A strict review: a pass with failed items is a fail, and verification runs again in a
+    /// fresh worktree before the review gate.
+    strict: bool,
     phase: Phase,
     attempts: Attempts,
     failed_items: Vec<String>,
@@ -163,6 +185,7 @@ impl Session {
             ids,
             caps,
             escalate_on_overflow,
+            strict: false,
             phase: Phase::Idle,
             attempts: Attempts::default(),
             failed_items: Vec::new(),
@@ -171,6 +194,12 @@ impl Session {
             code_changed_at: None,
             revision_asked: false,
         }
+    }
+
+    /// The same session with a strict review (`agentry review-hard`).
+    pub fn with_strict_review(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
     }
 
     pub fn attempts(&self) -> Attempts {
@@ -220,7 +249,7 @@ impl Session {
                 self.verify = Some(evidence);
                 match next {
                     Next::Review(review) => self.start_review(review),
-                    Next::Final => self.judge_verification(now),
+                    Next::Final | Next::FreshWorktree => self.judge_verification(next, now),
                 }
             }
             (
@@ -329,7 +358,7 @@ impl Session {
                 self.caps.quality,
             ),
         };
-        if verdict.passed() {
+        if self.counts_as_passed(&verdict) {
             self.failed_items.clear();
             self.fix_list.clear();
             let passed = self.record(pass, stage, SnapshotStatus::Pass, now);
@@ -364,6 +393,11 @@ impl Session {
         ]
     }
 
+    /// A pass counts, except under a strict review when it still lists failed items.
+    fn counts_as_passed(&self, verdict: &Verdict) -> bool {
+        verdict.passed() && (!self.strict || verdict.failed_items.is_empty())
+    }
+
     fn overflow(&mut self, stage: Stage, attempt: u32, cap: u32, now: Timestamp) -> Vec<Action> {
         let name = match stage {
             Stage::SpecReview => "SPEC_REVIEW",
@@ -391,12 +425,16 @@ impl Session {
         })]
     }
 
-    fn judge_verification(&mut self, now: Timestamp) -> Vec<Action> {
+    fn judge_verification(&mut self, check: Next, now: Timestamp) -> Vec<Action> {
         let evidence = self
             .verify
             .as_ref()
             .expect("a verification was just recorded");
         if is_fresh(evidence, self.code_changed_at) {
+            if self.strict && check == Next::Final {
+                self.phase = Phase::Verifying(Next::FreshWorktree);
+                return vec![Action::RunFreshVerify];
+            }
             let done = self.record(
                 EventType::SessionDone,
                 Stage::ReviewGate,
@@ -412,6 +450,10 @@ impl Session {
             )
         } else {
             "verification is older than the last code change".to_string()
+        };
+        let reason = match check {
+            Next::FreshWorktree => format!("fresh-worktree verification failed: {reason}"),
+            _ => reason,
         };
         self.failed_items = vec![reason.clone()];
         let failed = self.record(

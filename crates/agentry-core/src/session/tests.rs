@@ -12,6 +12,8 @@ use crate::{EventType, IssueId, Role, Timestamp};
 enum Answer {
     Ok,
     Bad,
+    /// A reviewer's pass that still lists a failed item; anyone else's `Ok`.
+    PassWithItems,
     Crash,
     /// An implementer's question packet: blocking or not, complete or not.
     Ask {
@@ -31,6 +33,13 @@ fn question(blocking: bool) -> crate::question::Question {
     }
 }
 
+fn pass_with_items() -> Verdict {
+    Verdict {
+        failed_items: vec!["minor item".into()],
+        ..verdict(true)
+    }
+}
+
 fn verdict(pass: bool) -> Verdict {
     Verdict {
         verdict: if pass {
@@ -46,14 +55,15 @@ fn verdict(pass: bool) -> Verdict {
 /// Runs a session, answering each action from `answers` (then `Ok` forever), and returns the
 /// recorded snapshots and the outcome.
 fn drive(caps: Caps, escalate: bool, answers: &[Answer]) -> (Vec<Snapshot>, Vec<Outcome>) {
-    let (snapshots, outcomes, _) = drive_all(caps, escalate, answers);
+    let (snapshots, outcomes, _) = drive_all(caps, escalate, false, answers);
     (snapshots, outcomes)
 }
 
-/// As `drive`, with every action that was a request, in order.
+/// As `drive`, with a strict review or not, and with every action that was a request, in order.
 fn drive_all(
     caps: Caps,
     escalate: bool,
+    strict: bool,
     answers: &[Answer],
 ) -> (Vec<Snapshot>, Vec<Outcome>, Vec<Action>) {
     let ids = SessionIds {
@@ -61,7 +71,7 @@ fn drive_all(
         orchestrator_id: "o".into(),
         issue_id: IssueId::generate(9),
     };
-    let mut session = Session::new(ids, caps, escalate);
+    let mut session = Session::new(ids, caps, escalate).with_strict_review(strict);
     let mut clock = 0;
     let mut next_input = Some(Input::Started);
     let (mut snapshots, mut outcomes, mut requests) = (Vec::new(), Vec::new(), Vec::new());
@@ -119,13 +129,16 @@ fn answer(request: &Action, answer: Answer, now: Timestamp) -> Input {
             role: Role::SpecReviewer | Role::QualityReviewer,
             ..
         } => Input::Reviewed {
-            verdict: verdict(ok),
+            verdict: match answer {
+                Answer::PassWithItems => pass_with_items(),
+                _ => verdict(ok),
+            },
             code_changed_at: None,
         },
         Action::RunAgent { .. } | Action::ReviseQuestion { .. } => Input::AgentDone {
             code_changed_at: Some(now),
         },
-        Action::RunVerify => Input::Verified(VerifyEvidence {
+        Action::RunVerify | Action::RunFreshVerify => Input::Verified(VerifyEvidence {
             command: "sh t.sh".into(),
             exit_code: if ok { 0 } else { 1 },
             produced_at: now,
@@ -307,17 +320,23 @@ fn inputs_after_the_end_are_ignored() {
 fn answers() -> impl Strategy<Value = Vec<Answer>> {
     let ask = (any::<bool>(), any::<bool>())
         .prop_map(|(blocking, complete)| Answer::Ask { blocking, complete });
-    let one = prop_oneof![6 => Just(Answer::Ok), 3 => Just(Answer::Bad), 1 => Just(Answer::Crash), 1 => ask];
+    let one = prop_oneof![6 => Just(Answer::Ok), 3 => Just(Answer::Bad), 2 => Just(Answer::PassWithItems), 1 => Just(Answer::Crash), 1 => ask];
     prop::collection::vec(one, 0..40)
 }
 
 proptest! {
     #[test]
-    fn every_session_keeps_the_loop_rules(answers in answers(), spec in 1u32..5, quality in 1u32..4, escalate: bool) {
+    fn every_session_keeps_the_loop_rules(answers in answers(), spec in 1u32..5, quality in 1u32..4, escalate: bool, strict: bool) {
         let caps = Caps { spec, quality };
-        let (snapshots, outcomes, requests) = drive_all(caps, escalate, &answers);
+        let (snapshots, outcomes, requests) = drive_all(caps, escalate, strict, &answers);
         let terminal: Vec<_> = snapshots.iter().filter(|s| TERMINAL.contains(&s.event_type)).collect();
         prop_assert_eq!(outcomes.len(), 1);
+        // Only a strict review verifies a fresh worktree, once, and does before the gate.
+        let fresh = requests.iter().filter(|r| **r == Action::RunFreshVerify).count();
+        prop_assert!(fresh <= usize::from(strict), "fresh verifications: {:?}", requests);
+        if strict && outcomes[0] == Outcome::Done {
+            prop_assert_eq!(fresh, 1);
+        }
         let revisions = requests.iter().filter(|r| matches!(r, Action::ReviseQuestion { .. })).count();
         prop_assert!(revisions <= 1, "at most one revision request: {:?}", requests);
         if let Outcome::Asked(question) = &outcomes[0] {
@@ -358,7 +377,7 @@ fn a_question_that_does_not_block_is_noted_and_the_session_goes_on() {
         blocking: false,
         complete: true,
     };
-    let (snapshots, outcomes, requests) = drive_all(CAPS, false, &[ask]);
+    let (snapshots, outcomes, requests) = drive_all(CAPS, false, false, &[ask]);
     assert_eq!(requests[1], Action::NoteQuestion(question(false)));
     assert_eq!(snapshots[1].event_type, EventType::ImplementDone);
     assert_eq!(outcomes, vec![Outcome::Done]);
@@ -370,7 +389,7 @@ fn an_incomplete_packet_is_sent_back_once_then_taken_as_a_report() {
         blocking: true,
         complete: false,
     };
-    let (snapshots, outcomes, requests) = drive_all(CAPS, false, &[incomplete, incomplete]);
+    let (snapshots, outcomes, requests) = drive_all(CAPS, false, false, &[incomplete, incomplete]);
     assert_eq!(
         requests[1],
         Action::ReviseQuestion {
@@ -398,4 +417,68 @@ fn a_revised_packet_that_blocks_ends_the_session() {
     };
     let (_, outcomes) = drive(CAPS, false, &[incomplete, complete]);
     assert_eq!(outcomes, vec![Outcome::Asked(question(true))]);
+}
+
+#[test]
+fn a_pass_with_failed_items_counts_as_a_pass_unless_the_review_is_strict() {
+    use Answer::*;
+    // implement, verify, spec review (a pass listing an item), ...
+    let answers = [Ok, Ok, PassWithItems];
+    let (snapshots, outcomes) = drive(CAPS, false, &answers);
+    assert_eq!(snapshots[2].event_type, EventType::SpecReviewPass);
+    assert_eq!(outcomes, vec![Outcome::Done]);
+
+    let (snapshots, outcomes, requests) = drive_all(CAPS, false, true, &answers);
+    use EventType::*;
+    assert_eq!(
+        types(&snapshots),
+        vec![
+            SessionStart,
+            ImplementDone,
+            SpecReviewFail,
+            SpecFixApplied,
+            SpecReviewPass,
+            QualityReviewPass,
+            SessionDone
+        ]
+    );
+    assert_eq!(snapshots[2].failed_items, vec!["minor item"]);
+    let fix = requests.iter().find_map(|r| match r {
+        Action::RunAgent { fix: Some(fix), .. } => Some(fix),
+        _ => None,
+    });
+    assert_eq!(fix.unwrap().failed_items, vec!["minor item"]);
+    assert_eq!(requests.last(), Some(&Action::RunFreshVerify));
+    assert_eq!(outcomes, vec![Outcome::Done]);
+}
+
+#[test]
+fn a_strict_review_fails_when_the_fresh_worktree_verification_fails() {
+    use Answer::*;
+    // implement, verify, spec review, quality review, final verify, fresh-worktree verify
+    let (snapshots, outcomes, _) = drive_all(CAPS, false, true, &[Ok, Ok, Ok, Ok, Ok, Bad]);
+    let last = snapshots.last().unwrap();
+    assert_eq!(last.event_type, EventType::VerifyFailed);
+    let reason = "fresh-worktree verification failed: verify exited with code 1: sh t.sh";
+    assert_eq!(last.failed_items, vec![reason]);
+    assert_eq!(
+        outcomes,
+        vec![Outcome::VerifyFailed {
+            reason: reason.into()
+        }]
+    );
+}
+
+#[test]
+fn a_strict_mark_is_used_up_only_by_reviews_that_ran_to_an_end() {
+    let (_, outcomes) = drive(CAPS, false, &[]);
+    assert!(outcomes[0].reviews_completed());
+    let (_, outcomes) = drive(CAPS, false, &[Answer::Crash]);
+    assert!(!outcomes[0].reviews_completed());
+    let ask = Answer::Ask {
+        blocking: true,
+        complete: true,
+    };
+    let (_, outcomes) = drive(CAPS, false, &[ask]);
+    assert!(!outcomes[0].reviews_completed());
 }

@@ -10,6 +10,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_sessions.sql"),
     include_str!("migrations/0003_operator.sql"),
     include_str!("migrations/0004_alerts.sql"),
+    include_str!("migrations/0005_templates.sql"),
+    include_str!("migrations/0006_planner.sql"),
 ];
 
 /// Brings the schema up to date, refusing a database written by a newer agentry.
@@ -43,7 +45,7 @@ mod tests {
         let err = migrate(&mut conn, "x.db").unwrap_err().to_string();
         assert_eq!(
             err,
-            "the store x.db was written by a newer agentry (schema version 99; this agentry knows up to 4): upgrade agentry"
+            "the store x.db was written by a newer agentry (schema version 99; this agentry knows up to 6): upgrade agentry"
         );
     }
 

@@ -8,11 +8,14 @@ mod import;
 mod merge;
 mod migrations;
 mod operator;
+mod planner;
 mod readers;
 mod rows;
 mod runs;
+mod templates;
 mod writes;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::Duration;
@@ -27,10 +30,12 @@ use serde_json::Value;
 
 use crate::alert::AlertRecord;
 use crate::operator::{ReviewAssignment, StateEntry};
+use crate::planner::{PlannerRun, PlannerRunEnd};
 use crate::session::{
     AgentRun, AgentRunEnd, Claim, ClaimHolder, LiveAgentRun, MergeResult, NewAgentRun, SessionEnd,
     SessionRecord,
 };
+use crate::template::{AddedTemplate, TemplateSource, TemplateVersion};
 use crate::{IssueDetail, IssueFilter, Store, StoreError};
 use readers::Readers;
 use rows::{AsText, ISSUE_COLUMNS};
@@ -269,13 +274,19 @@ impl Store for SqliteStore {
         events_of(&conn, id)
     }
 
-    fn issue_detail(&self, id: &IssueId) -> Result<IssueDetail, StoreError> {
+    fn issue_detail(&self, id: &IssueId, state_keys: &[String]) -> Result<IssueDetail, StoreError> {
         read_transaction(&self.reader(), |conn| {
+            let state = state_keys
+                .iter()
+                .filter_map(|key| operator::state(conn, key).transpose())
+                .collect::<Result<_, _>>()?;
             Ok(IssueDetail {
                 issue: find_issue(conn, id)?,
                 links: links_of(conn, id)?,
                 events: events_of(conn, id)?,
                 runs: runs::list(conn, Some(id))?,
+                review: operator::review_assignment(conn, id)?,
+                state,
             })
         })
     }
@@ -464,6 +475,10 @@ impl Store for SqliteStore {
         operator::put_state(&self.conn(), key, value, now)
     }
 
+    fn delete_state(&self, key: &str) -> Result<bool, StoreError> {
+        operator::delete_state(&self.conn(), key)
+    }
+
     fn assign_review(
         &self,
         id: &IssueId,
@@ -483,5 +498,72 @@ impl Store for SqliteStore {
 
     fn alerts(&self, limit: usize) -> Result<Vec<AlertRecord>, StoreError> {
         alerts::list(&self.reader(), limit)
+    }
+
+    fn add_template_version(
+        &self,
+        name: &str,
+        body: &str,
+        source: TemplateSource,
+        now: Timestamp,
+    ) -> Result<AddedTemplate, StoreError> {
+        self.write(|tx| templates::add(tx, name, body, source, now))
+    }
+
+    fn templates(&self) -> Result<Vec<TemplateVersion>, StoreError> {
+        templates::all(&self.reader())
+    }
+
+    fn template_versions(&self, name: &str) -> Result<Vec<TemplateVersion>, StoreError> {
+        templates::versions(&self.reader(), name)
+    }
+
+    fn activate_template(&self, name: &str, version: u32) -> Result<TemplateVersion, StoreError> {
+        self.write(|tx| templates::activate(tx, name, version))
+    }
+
+    fn deactivate_template(&self, name: &str) -> Result<bool, StoreError> {
+        self.write(|tx| {
+            templates::versions(tx, name)?;
+            templates::deactivate(tx, name)
+        })
+    }
+
+    fn start_planner_run(
+        &self,
+        planner: &str,
+        params: &Value,
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        planner::start(&self.conn(), planner, params, now)
+    }
+
+    fn finish_planner_run(
+        &self,
+        id: i64,
+        end: &PlannerRunEnd,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        planner::finish(&self.conn(), id, end, now)
+    }
+
+    fn planner_run(&self, id: i64) -> Result<PlannerRun, StoreError> {
+        planner::run(&self.reader(), id)
+    }
+
+    fn record_contract_failure(
+        &self,
+        run_id: i64,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        planner::record_failure(&self.conn(), run_id, reason, now)
+    }
+
+    fn contract_failures(
+        &self,
+        since: Option<Timestamp>,
+    ) -> Result<BTreeMap<String, u64>, StoreError> {
+        planner::failures(&self.reader(), since)
     }
 }

@@ -52,6 +52,13 @@ pub(super) fn put_state(
     Ok(())
 }
 
+pub(super) fn delete_state(conn: &Connection, key: &str) -> Result<bool, StoreError> {
+    let deleted = conn
+        .prepare_cached("DELETE FROM state WHERE key = ?1")?
+        .execute([key])?;
+    Ok(deleted > 0)
+}
+
 pub(super) fn assign_review(
     tx: &Connection,
     id: &IssueId,
@@ -86,19 +93,34 @@ pub(super) fn assign_review(
     })
 }
 
+pub(super) fn review_assignment(
+    conn: &Connection,
+    id: &IssueId,
+) -> Result<Option<ReviewAssignment>, StoreError> {
+    let assignment = conn
+        .prepare_cached(
+            "SELECT issue_id, reviewer, assigned_at FROM review_assignments WHERE issue_id = ?1",
+        )?
+        .query_row([AsText(id)], assignment_row)
+        .optional()?;
+    Ok(assignment)
+}
+
+fn assignment_row(row: &Row) -> rusqlite::Result<ReviewAssignment> {
+    Ok(ReviewAssignment {
+        issue_id: text(row, 0)?,
+        reviewer: row.get(1)?,
+        assigned_at: text(row, 2)?,
+    })
+}
+
 pub(super) fn review_assignments(conn: &Connection) -> Result<Vec<ReviewAssignment>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT issue_id, reviewer, assigned_at FROM review_assignments
          ORDER BY assigned_at DESC, issue_id",
     )?;
     let rows = stmt
-        .query_map([], |row| {
-            Ok(ReviewAssignment {
-                issue_id: text(row, 0)?,
-                reviewer: row.get(1)?,
-                assigned_at: text(row, 2)?,
-            })
-        })?
+        .query_map([], assignment_row)?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }

@@ -3,12 +3,14 @@
 use std::path::Path;
 
 use agentry_core::config::AgentConfig;
+use agentry_engine::templates::summaries;
+use agentry_store::{SqliteStore, Store};
 use anyhow::Result;
 use serde::Serialize;
 
 use super::engine::runtime;
 use crate::output;
-use crate::project::{PROMPTS_DIR, Project};
+use crate::project::Project;
 
 #[derive(Serialize)]
 struct Check {
@@ -58,7 +60,8 @@ fn project_checks(project: &Project) -> Vec<Check> {
         ok: true,
         detail: "valid".into(),
     }];
-    checks.push(match project.open_store() {
+    let store = project.open_store();
+    checks.push(match &store {
         Ok(_) => Check {
             what: "store".into(),
             ok: true,
@@ -67,23 +70,12 @@ fn project_checks(project: &Project) -> Vec<Check> {
         Err(err) => Check {
             what: "store".into(),
             ok: false,
-            detail: crate::error::one_line(&err),
+            detail: crate::error::one_line(err),
         },
     });
-    checks.push(
-        match agentry_engine::Prompts::load(Some(&project.root.join(PROMPTS_DIR))) {
-            Ok(_) => Check {
-                what: "prompt templates".into(),
-                ok: true,
-                detail: "all four load".into(),
-            },
-            Err(err) => Check {
-                what: "prompt templates".into(),
-                ok: false,
-                detail: err.to_string(),
-            },
-        },
-    );
+    if let Ok(store) = &store {
+        checks.push(templates_check(project, store));
+    }
     for role in agentry_core::Role::ALL {
         if config.roles.agent_for(role).is_none() {
             let detail = format!("no agent: set roles.{role} to an [agents.NAME] table");
@@ -98,6 +90,38 @@ fn project_checks(project: &Project) -> Vec<Check> {
         checks.push(agent_check(name, agent, &project.root));
     }
     checks
+}
+
+/// The prompt templates, brought up to date with `.agentry/prompts/`: each file compiles and
+/// each template has an active version.
+fn templates_check(project: &Project, store: &SqliteStore) -> Check {
+    let listed = super::engine::seed_templates(project, store)
+        .and_then(|()| Ok(summaries(&store.templates()?)));
+    let (ok, detail) = match listed {
+        Err(err) => (false, crate::error::one_line(&err)),
+        Ok(list) => {
+            let inactive: Vec<&str> = list
+                .iter()
+                .filter(|t| t.active_version.is_none())
+                .map(|t| t.name.as_str())
+                .collect();
+            match inactive.is_empty() {
+                true => (true, format!("{} active", list.len())),
+                false => (
+                    false,
+                    format!(
+                        "no active version: {} (agentry templates activate NAME VERSION)",
+                        inactive.join(", ")
+                    ),
+                ),
+            }
+        }
+    };
+    Check {
+        what: "prompt templates".into(),
+        ok,
+        detail,
+    }
 }
 
 fn agent_check(name: &str, agent: &AgentConfig, root: &Path) -> Check {

@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use agentry_core::Role;
+use agentry_core::{Role, Timestamp};
+use agentry_engine::prompts::ROLE_TEMPLATES;
 use agentry_engine::{Engine, Identity, Prompts, RoleAgents, Settings};
 use agentry_store::Store;
 use agentry_workspace::Workspace;
@@ -32,15 +33,31 @@ pub fn build(project: &Project, max_workers: Option<usize>) -> Result<Arc<Engine
         settings.max_workers = workers.max(1);
     }
     let store: Arc<dyn Store> = Arc::new(project.open_store()?);
+    seed_templates(project, store.as_ref())?;
+    let prompts = Prompts::from_store(store.as_ref())?;
+    if let Some(absent) = ROLE_TEMPLATES.iter().find(|t| !prompts.has(t.name)) {
+        return Err(usage(format!(
+            "prompt template {0} has no active version: run `agentry templates activate {0} VERSION`",
+            absent.name
+        )));
+    }
     Ok(Arc::new(Engine {
         store,
         workspace: Some(Arc::new(Workspace::new(project.root.clone()))),
         agents,
-        prompts: Prompts::load(Some(&project.root.join(PROMPTS_DIR)))?,
+        prompts,
         settings,
         identity: Identity::current(),
         scratch: project.root.join(RUNTIME_DIR),
     }))
+}
+
+/// Brings the store's prompt templates up to date with `.agentry/prompts/` (see
+/// `agentry_engine::templates::seed`); a file that does not compile is the error.
+pub fn seed_templates(project: &Project, store: &dyn Store) -> Result<()> {
+    let dir = project.root.join(PROMPTS_DIR);
+    agentry_engine::templates::seed(store, Some(&dir), Timestamp::now())?;
+    Ok(())
 }
 
 pub fn runtime() -> Result<tokio::runtime::Runtime> {

@@ -11,11 +11,12 @@ use crate::git;
 use crate::project::{self, CONFIG_FILE, PROMPTS_DIR};
 
 /// Runtime files that stay out of git; config and prompts are meant to be committed.
-const EXCLUDED: [&str; 4] = [
+const EXCLUDED: [&str; 5] = [
     "/.agentry/agentry.db*",
     "/.agentry/worktrees/",
     "/.agentry/logs/",
     "/.agentry/runtime/",
+    "/.agentry/transcripts/",
 ];
 
 pub fn run(dir: &Path) -> Result<()> {
@@ -67,10 +68,10 @@ fn write_config(root: &Path, created: &mut Vec<String>) -> Result<Config> {
 fn write_prompts(root: &Path, created: &mut Vec<String>) -> Result<()> {
     let dir = root.join(PROMPTS_DIR);
     fs::create_dir_all(&dir).with_context(|| format!("could not create {}", dir.display()))?;
-    for (_, name, text) in agentry_engine::prompts::DEFAULTS {
-        let path = dir.join(name);
+    for template in agentry_engine::prompts::defaults() {
+        let (name, path) = (template.file, dir.join(template.file));
         if !path.exists() {
-            fs::write(&path, text)
+            fs::write(&path, template.text)
                 .with_context(|| format!("could not write {}", path.display()))?;
             created.push(format!("{PROMPTS_DIR}/{name}"));
         }

@@ -19,7 +19,7 @@ struct Shown {
 
 pub fn run(project: &Project, id: &IssueId, json: bool) -> Result<()> {
     let store = project.open_store()?;
-    let detail = store.issue_detail(id)?;
+    let detail = store.issue_detail(id, &[])?;
     let shown = Shown {
         question: blocked_on(&detail.issue, &detail.events),
         detail,

@@ -5,6 +5,7 @@ mod answer;
 mod backup;
 mod bench;
 mod config;
+mod conflict_resolve;
 mod demo;
 mod doctor;
 mod engine;
@@ -21,16 +22,20 @@ mod issue_status;
 mod issue_update;
 mod lean;
 mod parse;
+mod plan;
 mod planner_health;
 mod ready;
 mod recover;
+mod review_hard;
 mod reviews;
 mod run;
 mod runs;
 mod schema;
+mod scope_lock;
 mod serve;
 mod status;
 mod sync_status;
+mod templates;
 
 pub use guard::GuardRefusal;
 
@@ -74,7 +79,29 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Planner(PlannerCommand::Health { json }) => {
             planner_health::run(&Project::find(&dir)?, json)
         }
+        Command::ScopeLock(args) => scope_lock::run(&Project::find(&dir)?, args),
+        Command::ConflictResolve { apply, json } => {
+            conflict_resolve::run(&Project::find(&dir)?, apply, json)
+        }
+        Command::Plan { goal, apply, json } => plan::run(
+            &Project::find(&dir)?,
+            plan::Request::Goal(goal),
+            apply,
+            json,
+        ),
+        Command::Replan {
+            id,
+            reason,
+            apply,
+            json,
+        } => plan::run(
+            &Project::find(&dir)?,
+            plan::Request::Replan { id, reason },
+            apply,
+            json,
+        ),
         Command::Reviews(command) => reviews::run(&Project::find(&dir)?, command),
+        Command::Templates(command) => templates::run(&Project::find(&dir)?, command),
         Command::Recover { force } => recover::run(&Project::find(&dir)?, force),
         Command::Backup { path } => backup::backup(&Project::find(&dir)?, &path),
         Command::Restore { path, force } => backup::restore(&Project::find(&dir)?, &path, force),
@@ -85,6 +112,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Lean(command) => lean::run(&Project::find(&dir)?, command),
         Command::Issue(command) => run_issue(&Project::find(&dir)?, *command),
         Command::Answer { id, text } => answer::run(&Project::find(&dir)?, &id, &text),
+        Command::ReviewHard { id, json } => review_hard::run(&Project::find(&dir)?, &id, json),
     }
 }
 

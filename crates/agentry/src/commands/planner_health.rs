@@ -4,12 +4,12 @@ use agentry_core::Timestamp;
 use anyhow::Result;
 
 use crate::output;
-use crate::project::{PROMPTS_DIR, Project};
+use crate::project::Project;
 
 pub fn run(project: &Project, json: bool) -> Result<()> {
     let store = project.open_store()?;
-    let prompts = project.root.join(PROMPTS_DIR);
-    let report = agentry_engine::status::planner_report(&store, Some(&prompts), Timestamp::now())?;
+    super::engine::seed_templates(project, &store)?;
+    let report = agentry_engine::status::planner_report(&store, Timestamp::now())?;
     if json {
         return output::json(&report);
     }

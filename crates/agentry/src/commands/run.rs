@@ -9,7 +9,7 @@ use anyhow::Result;
 use super::engine::{build, runtime, stop_on_signals};
 use crate::cli::RunArgs;
 use crate::output;
-use crate::project::{PROMPTS_DIR, Project};
+use crate::project::Project;
 
 /// How often `merge-watch` looks, as the runbook's daemon does.
 const MERGE_POLL: Duration = Duration::from_secs(30);
@@ -25,9 +25,7 @@ pub fn run(project: &Project, args: RunArgs) -> Result<()> {
         let config = Arc::new(project.config.clone());
         // The health check ends with the run, which may end before a signal (until idle).
         let checks = stop.child_token();
-        let prompts = project.root.join(PROMPTS_DIR);
-        let alerts =
-            agentry_engine::monitor_alerts(engine.store.clone(), config, prompts, checks.clone());
+        let alerts = agentry_engine::monitor_alerts(engine.store.clone(), config, checks.clone());
         let run = async {
             let summary = agentry_engine::run(engine, options, stop).await;
             checks.cancel();

@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 
 use super::engine::{RUNTIME_DIR, build, runtime, stop_on_signals};
 use crate::error::usage;
-use crate::project::{PROMPTS_DIR, Project};
+use crate::project::Project;
 
 pub fn run(project: &Project, bind: SocketAddr, no_dispatch: bool, force: bool) -> Result<()> {
     let token = project.config.server.service_token.clone();
@@ -28,7 +28,11 @@ pub fn run(project: &Project, bind: SocketAddr, no_dispatch: bool, force: bool) 
     };
     let store: Arc<dyn Store> = match &engine {
         Some(engine) => engine.store.clone(),
-        None => Arc::new(project.open_store()?),
+        None => {
+            let store = project.open_store()?;
+            super::engine::seed_templates(project, &store)?;
+            Arc::new(store)
+        }
     };
     let runtime_dir = project.root.join(RUNTIME_DIR);
     let config = Arc::new(project.config.clone());
@@ -39,7 +43,6 @@ pub fn run(project: &Project, bind: SocketAddr, no_dispatch: bool, force: bool) 
         on_change: Arc::new(move || agentry_engine::wake::wake_dispatchers(&runtime_dir)),
         config,
         root: project.root.clone(),
-        prompts_dir: project.root.join(PROMPTS_DIR),
         probes: Arc::default(),
         events: EventFeed::default(),
     };
@@ -48,9 +51,7 @@ pub fn run(project: &Project, bind: SocketAddr, no_dispatch: bool, force: bool) 
             super::guard::check(project, engine, force).await?;
         }
         let stop = stop_on_signals()?;
-        let prompts = project.root.join(PROMPTS_DIR);
-        let alerts =
-            agentry_engine::monitor_alerts(alert_store, alert_config, prompts, stop.clone());
+        let alerts = agentry_engine::monitor_alerts(alert_store, alert_config, stop.clone());
         let listener = tokio::net::TcpListener::bind(bind)
             .await
             .with_context(|| format!("could not listen on {bind}"))?;

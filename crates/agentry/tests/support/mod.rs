@@ -209,6 +209,14 @@ impl Repo {
         agentry_with(self.path(), args, env, None)
     }
 
+    /// `run --until-idle --json` with only warnings logged; its summary.
+    pub fn run_until_idle(&self) -> Value {
+        json_of(&self.run_env(
+            &["run", "--until-idle", "--json"],
+            &[("AGENTRY_LOG", "warn")],
+        ))
+    }
+
     /// Runs a command that must succeed; returns its stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         assert_ok(&self.run(args))
@@ -386,19 +394,51 @@ pub fn scripted_repo() -> Repo {
     git(repo.path(), &["add", "README.md"]);
     git(repo.path(), &["commit", "-q", "-m", "initial commit"]);
     assert_ok(&repo.run(&["init"]));
-    let write = r#"{ write = { path = "done.txt", content = "done\n" } }"#;
-    let script = [
-        ("implementer", write),
-        ("spec_reviewer", PASS),
-        ("quality_reviewer", PASS),
-    ]
-    .iter()
-    .map(|(role, step)| format!("[[rule]]\nrole = {role:?}\nissue = \"*\"\nturns = [[{step}]]\n\n"))
-    .collect::<String>();
+    let script = rule("implementer", "*", &[&[&write_step("done.txt", "done")]])
+        + &rule("spec_reviewer", "*", &[&[PASS]])
+        + &rule("quality_reviewer", "*", &[&[PASS]]);
     std::fs::write(repo.file("script.toml"), script).unwrap();
     repo.append_config("[agents.script]\nkind = \"scripted\"\nscript = \"script.toml\"\n");
     for role in ["implementer", "spec_reviewer", "quality_reviewer"] {
         repo.set_config(role, "\"script\"");
     }
     repo
+}
+
+/// The events of type `event_type` in an `issue show --json` detail, oldest first.
+pub fn events_of<'a>(detail: &'a Value, event_type: &str) -> Vec<&'a Value> {
+    let events = detail["events"].as_array().expect("events");
+    events
+        .iter()
+        .filter(|e| e["event_type"] == event_type)
+        .collect()
+}
+
+/// One `[[rule]]` of a scripted agent's steps file: each turn is a list of steps (inline TOML
+/// tables).
+pub fn rule(role: &str, issue: &str, turns: &[&[&str]]) -> String {
+    let turns: Vec<String> = turns
+        .iter()
+        .map(|steps| format!("[{}]", steps.join(", ")))
+        .collect();
+    format!(
+        "[[rule]]\nrole = {role:?}\nissue = {issue:?}\nturns = [{}]\n\n",
+        turns.join(", ")
+    )
+}
+
+/// A scripted step writing one line to a file of the worktree.
+pub fn write_step(path: &str, line: &str) -> String {
+    format!(r#"{{ write = {{ path = "{path}", content = "{line}\n" }} }}"#)
+}
+
+/// The types of the events in an `issue show --json` detail that carry a `loop_snapshot.v1`
+/// snapshot, oldest first.
+pub fn snapshot_types(detail: &Value) -> Vec<String> {
+    let events = detail["events"].as_array().expect("events");
+    events
+        .iter()
+        .filter(|e| e["data"].get("schema_version").is_some())
+        .map(|e| e["event_type"].as_str().unwrap().to_string())
+        .collect()
 }

@@ -4,8 +4,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use agentry_agents::Agent;
+use agentry_core::Timestamp;
 use agentry_core::config::Config;
-use agentry_engine::{Engine, Identity, Prompts, RoleAgents, RunOptions, RunSummary, Settings};
+use agentry_engine::templates::seeded_prompts;
+use agentry_engine::{Engine, Identity, RoleAgents, RunOptions, RunSummary, Settings};
 use tokio_util::sync::CancellationToken;
 
 use crate::commands::engine::runtime;
@@ -27,11 +29,12 @@ pub fn engine(
 ) -> Result<Arc<Engine>> {
     let mut settings = Settings::from_config(&Config::default(), None);
     settings.max_workers = workers;
+    let prompts = seeded_prompts(store.as_ref(), None, Timestamp::now())?;
     Ok(Arc::new(Engine {
         store,
         workspace: workspace.map(Arc::new),
         agents: RoleAgents::all(agent),
-        prompts: Prompts::load(None)?,
+        prompts,
         settings,
         identity: Identity::current(),
         scratch: scratch.to_path_buf(),
