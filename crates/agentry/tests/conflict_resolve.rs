@@ -1,7 +1,8 @@
 //! `agentry conflict-resolve` on a temporary repository with real `agentry/<id>` branches:
 //! two issues in review edit the same line (a merge-tree conflict), a third edits another
-//! file. The report changes nothing; `--apply` blocks the later issue with the reason naming
-//! its owner, the files and the merge path. Also on the API.
+//! file; two more edit one file in lines apart (a clean merge, still an overlap). The report
+//! changes nothing; `--apply` blocks the later issue with the reason naming its owner, the
+//! files and the merge path. Also on the API.
 
 mod support;
 
@@ -115,6 +116,50 @@ fn the_later_of_two_conflicting_branches_is_frozen_only_with_apply() {
     let again = repo.json(&["conflict-resolve", "--json"]);
     assert_eq!(again["freezes"], json!([]));
     assert_eq!(again["compared"], json!([first, third]));
+}
+
+#[test]
+fn branches_editing_one_file_apart_merge_cleanly_yet_the_later_is_frozen_as_an_overlap() {
+    let repo = Repo::new();
+    std::fs::write(repo.file("shared.txt"), "top\nmiddle\nbottom\n").unwrap();
+    git(repo.path(), &["add", "."]);
+    git(repo.path(), &["commit", "-q", "-m", "initial commit"]);
+    assert_ok(&repo.run(&["init"]));
+    let first = in_review(&repo, "first");
+    let second = in_review(&repo, "second");
+    branch(
+        &repo,
+        &first,
+        "shared.txt",
+        "top by first\nmiddle\nbottom\n",
+    );
+    branch(
+        &repo,
+        &second,
+        "shared.txt",
+        "top\nmiddle\nbottom by second\n",
+    );
+
+    let report = repo.json(&["conflict-resolve", "--json"]);
+    let freezes = report["freezes"].as_array().unwrap();
+    assert_eq!(freezes.len(), 1, "{report}");
+    assert_eq!(freezes[0]["frozen"], second.as_str());
+    assert_eq!(freezes[0]["owner"], first.as_str());
+    assert_eq!(freezes[0]["kind"], "overlap");
+    assert_eq!(freezes[0]["files"], json!(["shared.txt"]));
+    let reason = freezes[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with(&format!(
+            "its branch changes the same files as {first}'s in shared.txt; merge {first} first"
+        )),
+        "{reason}"
+    );
+
+    repo.ok(&["conflict-resolve", "--apply"]);
+    assert_eq!(
+        statuses(&repo, &[&first, &second]),
+        ["needs_review", "blocked"]
+    );
 }
 
 #[test]
