@@ -11,16 +11,13 @@ use std::time::Duration;
 use agentry_engine::timings::{DISPATCH_LATENCY, Histogram, HistogramSnapshot, VERIFY_TIME};
 use agentry_store::alert::AlertOutcome;
 use agentry_store::session::AgentRun;
-use agentry_store::{IssueFilter, Store};
+use agentry_store::{Store, Tallies};
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 
 use crate::AppState;
 use crate::error::ApiError;
-
-/// Events read per store call while counting them.
-const EVENT_PAGE: usize = 10_000;
 
 pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let text = state.with_store(render).await?;
@@ -29,7 +26,8 @@ pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse,
 
 fn render(store: &dyn Store) -> Result<String, ApiError> {
     let mut out = String::new();
-    issues(&mut out, store)?;
+    let tallies = store.tallies()?;
+    issues(&mut out, &tallies);
     family(
         &mut out,
         "agentry_active_sessions",
@@ -42,12 +40,12 @@ fn render(store: &dyn Store) -> Result<String, ApiError> {
         "",
         store.claims()?.len(),
     );
-    events(&mut out, store)?;
+    events(&mut out, &tallies);
     let runs = store.agent_runs(None)?;
     run_totals(&mut out, &runs);
     run_times(&mut out, &runs);
     timings(&mut out);
-    alerts(&mut out, store)?;
+    alerts(&mut out, &tallies);
     contract_failures(&mut out, store)?;
     Ok(out)
 }
@@ -70,38 +68,27 @@ fn contract_failures(out: &mut String, store: &dyn Store) -> Result<(), ApiError
     Ok(())
 }
 
-fn issues(out: &mut String, store: &dyn Store) -> Result<(), ApiError> {
+/// How many of each of `kinds` the tally counts, every kind listed (0 when it has none).
+fn count_each<'a>(
+    tally: &BTreeMap<String, u64>,
+    kinds: impl Iterator<Item = &'a str>,
+) -> BTreeMap<&'a str, u64> {
+    kinds
+        .map(|kind| (kind, tally.get(kind).copied().unwrap_or(0)))
+        .collect()
+}
+
+fn issues(out: &mut String, tallies: &Tallies) {
     family(out, "agentry_issues", "gauge", "Issues by status.");
-    for status in Status::ALL {
-        let filter = IssueFilter {
-            status: Some(status),
-            label: None,
-        };
-        let labels = format!("status=\"{status}\"");
-        line(
-            out,
-            "agentry_issues",
-            &labels,
-            store.list_issues(&filter)?.len(),
-        );
+    let statuses = Status::ALL.iter().map(|s| s.as_str());
+    for (status, n) in count_each(&tallies.issues, statuses) {
+        line(out, "agentry_issues", &format!("status=\"{status}\""), n);
     }
-    Ok(())
 }
 
 /// Events by type, and sessions by how they ended (each records one terminal event).
-fn events(out: &mut String, store: &dyn Store) -> Result<(), ApiError> {
-    let mut by_type: BTreeMap<&str, u64> = EventType::ALL.iter().map(|t| (t.as_str(), 0)).collect();
-    let mut after = 0;
-    loop {
-        let page = store.events_after(after, None, EVENT_PAGE)?;
-        for event in &page {
-            *by_type.entry(event.event_type.as_str()).or_default() += 1;
-        }
-        match page.last() {
-            Some(last) if page.len() == EVENT_PAGE => after = last.id,
-            _ => break,
-        }
-    }
+fn events(out: &mut String, tallies: &Tallies) {
+    let by_type = count_each(&tallies.events, EventType::ALL.iter().map(|t| t.as_str()));
     family(out, "agentry_events_total", "counter", "Events by type.");
     for (kind, n) in &by_type {
         line(out, "agentry_events_total", &format!("type=\"{kind}\""), n);
@@ -126,7 +113,6 @@ fn events(out: &mut String, store: &dyn Store) -> Result<(), ApiError> {
             by_type[kind.as_str()],
         );
     }
-    Ok(())
 }
 
 /// Tokens and cost of the agent runs, by backend.
@@ -189,18 +175,15 @@ fn run_times(out: &mut String, runs: &[AgentRun]) {
 }
 
 /// Alerts by what became of them (sent, failed, debounced, filtered).
-fn alerts(out: &mut String, store: &dyn Store) -> Result<(), ApiError> {
-    let mut by: BTreeMap<&str, usize> = AlertOutcome::ALL.iter().map(|o| (o.as_str(), 0)).collect();
-    for record in store.alerts(usize::MAX)? {
-        *by.entry(record.outcome.as_str()).or_default() += 1;
-    }
+fn alerts(out: &mut String, tallies: &Tallies) {
     family(
         out,
         "agentry_alerts_total",
         "counter",
         "Ops alerts, by outcome.",
     );
-    for (outcome, n) in by {
+    let outcomes = AlertOutcome::ALL.iter().map(|o| o.as_str());
+    for (outcome, n) in count_each(&tallies.alerts, outcomes) {
         line(
             out,
             "agentry_alerts_total",
@@ -208,7 +191,6 @@ fn alerts(out: &mut String, store: &dyn Store) -> Result<(), ApiError> {
             n,
         );
     }
-    Ok(())
 }
 
 fn timings(out: &mut String) {

@@ -6,7 +6,7 @@ use agentry_store::alert::{AlertOutcome, AlertRecord};
 use crate::MakeStore;
 use crate::cases::t0;
 
-fn record(alert_id: &str, outcome: AlertOutcome, seconds: i64) -> AlertRecord {
+pub(crate) fn record(alert_id: &str, outcome: AlertOutcome, seconds: i64) -> AlertRecord {
     AlertRecord {
         id: 0,
         alert_id: alert_id.into(),

@@ -8,6 +8,7 @@ mod operator;
 mod planner;
 mod ready_property;
 mod sessions;
+mod tallies;
 mod templates;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -132,6 +133,10 @@ const CASES: &[Case] = &[
     (
         "an_alert_record_keeps_absent_errors_and_every_severity",
         alerts::an_alert_record_keeps_absent_errors_and_every_severity,
+    ),
+    (
+        "tallies_count_what_the_rows_hold",
+        tallies::tallies_count_what_the_rows_hold,
     ),
     (
         "an_issue_detail_is_what_the_single_reads_give",

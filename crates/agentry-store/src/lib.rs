@@ -16,4 +16,4 @@ pub mod template;
 
 pub use error::StoreError;
 pub use sqlite::SqliteStore;
-pub use store::{IssueDetail, IssueFilter, Store};
+pub use store::{IssueDetail, IssueFilter, Store, Tallies};

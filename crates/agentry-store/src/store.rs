@@ -43,6 +43,18 @@ pub struct IssueDetail {
     pub state: Vec<StateEntry>,
 }
 
+/// How many rows of each kind the store holds, counted in one read: what `/metrics` reports,
+/// without reading the rows. A kind with no rows is absent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tallies {
+    /// Issues by status.
+    pub issues: BTreeMap<String, u64>,
+    /// Events by type.
+    pub events: BTreeMap<String, u64>,
+    /// Alert history entries by outcome.
+    pub alerts: BTreeMap<String, u64>,
+}
+
 /// The store of issues, links and events. Calls are synchronous and short (one SQLite
 /// transaction), so the engine makes them from its tasks directly. Time is passed in so that
 /// behaviour does not depend on a clock.
@@ -228,6 +240,9 @@ pub trait Store: Send + Sync {
 
     /// The alert history, newest first, at most `limit` entries.
     fn alerts(&self, limit: usize) -> Result<Vec<AlertRecord>, StoreError>;
+
+    /// Issues by status, events by type and alerts by outcome, counted at one moment.
+    fn tallies(&self) -> Result<Tallies, StoreError>;
 
     /// Adds `body` as the next version of the template `name` and makes it the active one;
     /// when a version already has that text nothing changes (`new` is false).

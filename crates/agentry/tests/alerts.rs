@@ -298,4 +298,23 @@ fn a_running_server_raises_health_alerts_to_the_webhook() {
         Some(json!("sent")),
         "{history}"
     );
+    // Read after the history, the counter has at least the deliveries the history showed.
+    let sent_in_history = history["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["outcome"] == "sent")
+        .count();
+    let (status, metrics) = server.request("GET", "/metrics", &[], b"");
+    assert_eq!(status, 200);
+    let metrics = String::from_utf8(metrics).unwrap();
+    let counted: usize = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("agentry_alerts_total{outcome=\"sent\"} "))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no sent alerts count in:\n{metrics}"));
+    assert!(
+        counted >= sent_in_history.max(1),
+        "{counted} < {sent_in_history}"
+    );
 }

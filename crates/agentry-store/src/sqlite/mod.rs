@@ -12,6 +12,7 @@ mod planner;
 mod readers;
 mod rows;
 mod runs;
+mod tallies;
 mod templates;
 mod writes;
 
@@ -36,7 +37,7 @@ use crate::session::{
     SessionRecord,
 };
 use crate::template::{AddedTemplate, TemplateSource, TemplateVersion};
-use crate::{IssueDetail, IssueFilter, Store, StoreError};
+use crate::{IssueDetail, IssueFilter, Store, StoreError, Tallies};
 use readers::Readers;
 use rows::{AsText, ISSUE_COLUMNS};
 
@@ -498,6 +499,10 @@ impl Store for SqliteStore {
 
     fn alerts(&self, limit: usize) -> Result<Vec<AlertRecord>, StoreError> {
         alerts::list(&self.reader(), limit)
+    }
+
+    fn tallies(&self) -> Result<Tallies, StoreError> {
+        read_transaction(&self.reader(), tallies::read)
     }
 
     fn add_template_version(
