@@ -6,6 +6,7 @@
 //   DASHBOARD_TOKEN       the service token
 //   DASHBOARD_BLOCKER     a blocked issue; the issue made here depends on it, so that it stays
 //                         open until this script closes the blocker
+//   DASHBOARD_ASKING      an issue blocked on a question, answered here from its detail
 //   DASHBOARD_GATE        a FIFO the implementer reads before it works, so that the issue stays
 //                         in progress until this script writes to it
 //   DASHBOARD_SCREENSHOT  where to save the page as PNG (also when a step fails)
@@ -25,6 +26,7 @@ const env = (name) => process.env[name] ?? fail(`${name} is not set`);
 if (!url) fail("usage: node dashboard.mjs URL");
 const token = env("DASHBOARD_TOKEN");
 const blocker = env("DASHBOARD_BLOCKER");
+const asking = env("DASHBOARD_ASKING");
 const gate = env("DASHBOARD_GATE");
 const screenshot = env("DASHBOARD_SCREENSHOT");
 
@@ -113,9 +115,10 @@ async function run(page) {
     }
   });
 
-  await step("the blocked dependency is in its column", () =>
-    page.waitForSelector(cardIn("blocked", blocker)),
-  );
+  await step("the blocked dependency and the issue asking a question are in their column", async () => {
+    await page.waitForSelector(cardIn("blocked", blocker));
+    await page.waitForSelector(cardIn("blocked", asking));
+  });
 
   const title = "say hello from the browser test";
   const issue = await api("POST", "/api/v1/tasks", {
@@ -158,6 +161,11 @@ async function run(page) {
     await page.waitForSelector(`${testid("detail-runs")} tr[data-role="implementer"]`);
   });
 
+  await step("a review-hard mark shows on its detail", async () => {
+    await api("POST", `/api/v1/tasks/${issue.id}/review-hard`);
+    await page.waitForSelector(`${testid("detail-review-hard")}:has-text("strict review")`);
+  });
+
   await step("the status panel shows the queue and what to do", async () => {
     await panelReady(page, "status");
     await page.waitForSelector(
@@ -193,6 +201,20 @@ async function run(page) {
     await page.waitForSelector(`${testid("new-issue-result")}:has-text("Created i-")`);
     const created = (await page.textContent(testid("new-issue-result"))).match(/i-[0-9a-z]+/)[0];
     await page.waitForSelector(`${testid("board")} ${testid(`card-${created}`)}`);
+  });
+
+  await step("a question is answered from its issue's detail, which goes back to the queue", async () => {
+    await page.click(testid(`card-${asking}`));
+    await waitForText(page, testid("question-text"), "Which greeting should the page use?");
+    await page.click(`${testid("detail-question")} button.option:has-text("hi")`);
+    await page.click(`${testid("answer-form")} button[type="submit"]`);
+    await page.waitForSelector(`${testid("detail-events")} li[data-event-type="QUESTION_ANSWERED"]`);
+    await page.waitForSelector(testid("detail-question"), { state: "detached" });
+    const answered = await api("GET", `/api/v1/tasks/${asking}`);
+    const answer = answered.events.findLast((event) => event.event_type === "QUESTION_ANSWERED");
+    if (answered.question !== null || answer.data.answer !== "hi") {
+      throw new Error(`the task holds ${JSON.stringify({ question: answered.question, answer: answer.data })}`);
+    }
   });
 
   if (pageErrors.length) throw new Error(`the page threw: ${pageErrors.join("; ")}`);

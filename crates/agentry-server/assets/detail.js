@@ -1,9 +1,10 @@
-// One issue in detail: its facts, agent runs, last error and review, and its event stream
-// as it happens.
+// One issue in detail: its facts, open question, agent runs, last error and review, and its
+// event stream as it happens.
 
 import { describe, get } from "./api.js";
 import { batched, clock, duration, facts, h, time, usd } from "./dom.js";
 import { follow, showState } from "./live.js";
+import { openQuestion } from "./question.js";
 
 /** The most events kept on the page for one issue; older ones scroll away. */
 const MAX_EVENTS = 500;
@@ -71,14 +72,15 @@ export function createDetail(root, { onClose }) {
       if (current === view) view.info.replaceChildren(h("p", { class: "problem", role: "alert" }, describe(error)));
       return null;
     }
-    if (current === view) view.info.replaceChildren(summary(detail));
+    if (current === view) view.info.replaceChildren(summary(detail, () => load(view)));
     return detail;
   }
 
   return { show, reload };
 }
 
-function summary(detail) {
+/** `reload()` reads the issue again (after the page changed it). */
+function summary(detail, reload) {
   const m = detail.metrics;
   return h(
     "div",
@@ -90,8 +92,10 @@ function summary(detail) {
       h("span", { class: `badge status-${detail.status}`, "data-testid": "detail-status" }, detail.status),
       h("span", { class: "badge" }, `P${detail.priority}`),
       detail.labels.map((label) => h("span", { class: "badge label" }, label)),
+      strictReview(detail.review_hard),
     ),
     detail.body ? h("p", { class: "body" }, detail.body) : null,
+    openQuestion(detail.id, detail.question, reload),
     facts([
       ["Sessions", m.sessions],
       ["Review attempts", `${m.spec_attempts} spec, ${m.quality_attempts} quality`],
@@ -111,6 +115,12 @@ function review(assignment) {
   if (assignment === undefined) return "not available";
   if (assignment === null) return "not assigned";
   return h("span", { "data-testid": "detail-review" }, assignment.reviewer, " since ", time(assignment.assigned_at));
+}
+
+/** The `review-hard` mark; the server sends it only while it waits for a strict review. */
+function strictReview(mark) {
+  if (!mark) return null;
+  return h("span", { class: "badge strict", "data-testid": "detail-review-hard", title: `asked ${mark.requested_at}` }, "strict review");
 }
 
 function lastError(error) {

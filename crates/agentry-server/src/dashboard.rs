@@ -51,7 +51,7 @@ const JS: &str = "text/javascript; charset=utf-8";
 
 const INDEX: Asset = asset!("index.html", "text/html; charset=utf-8");
 
-const ASSETS: [Asset; 12] = [
+const ASSETS: [Asset; 13] = [
     asset!("style.css", "text/css; charset=utf-8"),
     asset!("app.js", JS),
     asset!("api.js", JS),
@@ -60,6 +60,7 @@ const ASSETS: [Asset; 12] = [
     asset!("panel.js", JS),
     asset!("board.js", JS),
     asset!("detail.js", JS),
+    asset!("question.js", JS),
     asset!("status.js", JS),
     asset!("reviews.js", JS),
     asset!("flags.js", JS),

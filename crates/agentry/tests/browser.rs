@@ -1,6 +1,6 @@
 //! The dashboard in a real headless Chromium: `tests/browser/dashboard.mjs` (Playwright) drives
 //! the page of a running `agentry serve` while an issue crosses the board from open through in
-//! progress to needs review, and uses its panels and forms.
+//! progress to needs review, and uses its panels and forms, the answer to a question among them.
 //!
 //! It needs Chromium and `npm ci` in tests/browser (`scripts/install-browser.sh`). Without them
 //! it is skipped with the reason, unless `AGENTRY_REQUIRE_BROWSER=1` (CI), where it fails.
@@ -9,6 +9,10 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
+
+use agentry_core::{EventType, Timestamp};
+use agentry_store::{SqliteStore, Store};
 
 use support::{Repo, Serve, git};
 
@@ -64,6 +68,40 @@ fn project(gate: &Path) -> Repo {
     repo
 }
 
+/// An issue blocked on a question, as an implementer's blocking question packet leaves it.
+fn asking_issue(repo: &Repo) -> String {
+    let id = repo.add("pick a greeting", &[]);
+    repo.ok(&[
+        "issue",
+        "update",
+        &id,
+        "--status",
+        "blocked",
+        "--reason",
+        "the implementer asked a blocking question",
+    ]);
+    let store = SqliteStore::open(&repo.file(".agentry/agentry.db"), Duration::from_secs(5))
+        .expect("the store opens");
+    let question = serde_json::json!({
+        "question": "Which greeting should the page use?",
+        "context": "The issue does not say.",
+        "files": [],
+        "options": ["hello", "hi"],
+        "recommended": "hello",
+        "blocking": true,
+    });
+    let issue = id.parse().expect("an issue id");
+    store
+        .append_event(
+            &issue,
+            EventType::QuestionAsked,
+            &question,
+            Timestamp::now(),
+        )
+        .expect("the question is recorded");
+    id
+}
+
 #[test]
 fn an_issue_crosses_the_dashboard_in_a_real_browser() {
     if let Some(reason) = missing() {
@@ -93,6 +131,7 @@ fn an_issue_crosses_the_dashboard_in_a_real_browser() {
         "--reason",
         "the test opens it",
     ]);
+    let asking = asking_issue(&repo);
     let server = Serve::start(
         &repo,
         &[],
@@ -110,6 +149,7 @@ fn an_issue_crosses_the_dashboard_in_a_real_browser() {
         .env("CHROMIUM", chromium())
         .env("DASHBOARD_TOKEN", TOKEN)
         .env("DASHBOARD_BLOCKER", &blocker)
+        .env("DASHBOARD_ASKING", &asking)
         .env("DASHBOARD_GATE", &gate)
         .env("DASHBOARD_SCREENSHOT", &screenshot)
         .output()
