@@ -109,20 +109,29 @@ impl Pool {
         if self.day_budget_spent(now)? {
             return Ok(());
         }
-        // A few more than the free workers, for the ones held back by a running scope. Issues
-        // held back by a lock may stay so for long: with locks, the whole queue is looked at,
-        // or they would hide the issues behind them.
-        let look_at = match self.locks.is_empty() {
-            true => (workers - self.active.len()) * 4,
-            false => usize::MAX,
-        };
-        let candidates = self
-            .engine
-            .store
-            .ready(now, look_at)
-            .map_err(|e| e.to_string())?;
+        // A few more than the free workers, for the ones held back by a running scope or a
+        // lock; while every one looked at is held back, a four times longer stretch of the
+        // queue is read, so held issues never hide the ones behind them.
+        let mut look_at = (workers - self.active.len()) * 4;
+        loop {
+            let candidates = self
+                .engine
+                .store
+                .ready(now, look_at)
+                .map_err(|e| e.to_string())?;
+            let whole_queue = candidates.len() < look_at;
+            self.start_ready(candidates, now)?;
+            if self.active.len() >= workers || whole_queue {
+                return Ok(());
+            }
+            look_at = look_at.saturating_mul(4);
+        }
+    }
+
+    /// Claims `candidates` in order for the free workers, skipping those held back.
+    fn start_ready(&mut self, candidates: Vec<Issue>, now: Timestamp) -> Result<(), String> {
         for issue in candidates {
-            if self.active.len() >= workers {
+            if self.active.len() >= self.engine.settings.max_workers {
                 break;
             }
             if self.active.contains_key(&issue.id)

@@ -61,6 +61,35 @@ fn a_lock_holds_back_an_overlapping_issue_until_it_is_released() {
 }
 
 #[test]
+fn issues_held_by_a_lock_at_the_head_of_the_queue_do_not_hide_the_ones_behind() {
+    let repo = scripted_repo();
+    let owner = repo.add("owner", &["--scope", "src/**", "--priority", "3"]);
+    repo.ok(&["scope-lock", &owner, "src/**"]);
+    // One worker looks at 4 issues at first: the 6 held ones fill that stretch and more.
+    let held: Vec<String> = (0..6)
+        .map(|n| {
+            repo.add(
+                &format!("held {n}"),
+                &["--scope", "src/a.rs", "--priority", "0"],
+            )
+        })
+        .collect();
+    let behind = repo.add("behind", &["--scope", "docs/**", "--priority", "1"]);
+
+    let run = repo.run_env(
+        &["run", "--until-idle", "--json", "--max-workers", "1"],
+        &[("AGENTRY_LOG", "warn")],
+    );
+    let summary = support::json_of(&run);
+    assert_eq!(summary["outcomes"], json!({"done": 2}), "{summary}");
+    assert_eq!(repo.show(&behind)["status"], "needs_review");
+    assert_eq!(repo.show(&owner)["status"], "needs_review");
+    for id in &held {
+        assert_eq!(repo.show(id)["status"], "open", "{id}");
+    }
+}
+
+#[test]
 fn a_lock_ends_when_its_issue_is_closed() {
     let (repo, owner, inside, _) = locked_repo();
     repo.ok(&["issue", "close", &owner, "--reason", "not needed"]);
