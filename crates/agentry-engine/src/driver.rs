@@ -6,8 +6,8 @@ use std::sync::Arc;
 use agentry_core::question::Answer;
 use agentry_core::schedule::{AfterFailure, after_failure};
 use agentry_core::session::{
-    Action, Input, Outcome, Session, SessionIds, Snapshot, TERMINAL, VerifyEvidence, fix_issue,
-    is_fix_issue,
+    Action, Input, Outcome, Overflow, Session, SessionIds, Snapshot, TERMINAL, VerifyEvidence,
+    fix_issue, is_fix_issue,
 };
 use agentry_core::{EventType, Issue, Role, Status, Timestamp};
 use agentry_store::StoreError;
@@ -210,13 +210,7 @@ impl SessionRun {
                         terminal = Some(snapshot)
                     }
                     Action::Record(snapshot) => {
-                        let record = self.record_with_runs(Some(&snapshot));
-                        let recorded = self.engine.store.record_session(
-                            &self.claim,
-                            &record,
-                            snapshot.timestamp,
-                        );
-                        if let Err(err) = recorded {
+                        if let Err(err) = self.record_step(&snapshot) {
                             return self.lost(err);
                         }
                     }
@@ -236,24 +230,33 @@ impl SessionRun {
                     }
                     Action::RunVerify => next = Some(self.verify().await),
                     Action::RunFreshVerify => next = Some(self.fresh_verify().await),
-                    Action::CreateFixIssue(overflow) => {
-                        let fix = fix_issue(&self.issue, &overflow);
-                        next = Some(
-                            match self.engine.store.create_fix_issue(
-                                &self.claim,
-                                fix,
-                                Timestamp::now(),
-                            ) {
-                                Ok(created) => Input::FixIssueCreated { fix_id: created.id },
-                                Err(err) => Input::Failed {
-                                    error: err.to_string(),
-                                },
-                            },
-                        );
-                    }
+                    Action::CreateFixIssue(overflow) => next = Some(self.create_fix(&overflow)),
                 }
             }
             input = next.expect("an unfinished session always asks for something");
+        }
+    }
+
+    /// Records a step's event with the agent runs that ended before it.
+    fn record_step(&mut self, snapshot: &Snapshot) -> Result<(), StoreError> {
+        let record = self.record_with_runs(Some(snapshot));
+        self.engine
+            .store
+            .record_session(&self.claim, &record, snapshot.timestamp)
+    }
+
+    /// Creates the `[FIX]` issue an overflow asks for.
+    fn create_fix(&self, overflow: &Overflow) -> Input {
+        let fix = fix_issue(&self.issue, overflow);
+        match self
+            .engine
+            .store
+            .create_fix_issue(&self.claim, fix, Timestamp::now())
+        {
+            Ok(created) => Input::FixIssueCreated { fix_id: created.id },
+            Err(err) => Input::Failed {
+                error: err.to_string(),
+            },
         }
     }
 

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use agentry_agents::{AgentEvent, AgentFailure, AgentRequest};
+use agentry_agents::{AgentEvent, AgentFailure, AgentOutcome, AgentRequest};
 use agentry_core::session::{FixRequest, Input, Review, VerifyEvidence};
 use agentry_core::{Role, Timestamp};
 use agentry_store::session::{AgentRunEnd, NewAgentRun};
@@ -33,37 +33,9 @@ impl SessionRun {
     ) -> Result<Input, String> {
         let agent = self.engine.agents.for_issue(role, &self.issue)?;
         let turn = self.next_turn(role.as_str());
-        let context = self.prompt_context(role, fix).await?;
-        let prompt = self
-            .engine
-            .prompts
-            .render(role, &context)
-            .map_err(|e| e.to_string())?;
-        let request = AgentRequest {
-            role,
-            issue_id: self.issue.id.clone(),
-            issue_title: self.issue.title.clone(),
-            session_id: self.claim.session_id.clone(),
-            prompt,
-            workdir: self.workdir.clone(),
-            prompt_file: self.scratch.join(format!("{turn}.prompt.md")),
-        };
+        let request = self.agent_request(role, fix, &turn).await?;
         let log = self.log_path(&format!("{turn}.jsonl"));
-        let run = NewAgentRun {
-            issue_id: self.issue.id.clone(),
-            session_id: self.claim.session_id.clone(),
-            role: role.as_str().into(),
-            backend: agent.kind().into(),
-            host: self.engine.identity.host.clone(),
-            pid: None,
-            started_at: Timestamp::now(),
-            log_ref: self
-                .engine
-                .settings
-                .logs_dir
-                .is_some()
-                .then(|| log.display().to_string()),
-        };
+        let run = self.new_agent_run(role, agent.kind(), &log);
         let (events, received) = mpsc::unbounded_channel();
         // The agent and the logger run side by side in this task: no thread hand-over per event.
         let (outcome, recorded_run) = tokio::join!(
@@ -74,6 +46,68 @@ impl SessionRun {
             },
             log_events(self.engine.clone(), run.clone(), received, log),
         );
+        self.finish_run(run, recorded_run, &outcome)?;
+        self.charge(outcome.usage.cost_usd)?;
+        if let Some(failure) = outcome.failure {
+            if let AgentFailure::RateLimited { reset_at, .. } = &failure {
+                self.rate_limited_until = Some(rate_limit_end(*reset_at));
+            }
+            return Err(format!("{role} agent failed: {}", failure.describe()));
+        }
+        let code_changed_at = self.commit().await?;
+        Ok(input_after(role, &outcome.text, code_changed_at))
+    }
+
+    async fn agent_request(
+        &self,
+        role: Role,
+        fix: Option<FixRequest>,
+        turn: &str,
+    ) -> Result<AgentRequest, String> {
+        let context = self.prompt_context(role, fix).await?;
+        let prompt = self
+            .engine
+            .prompts
+            .render(role, &context)
+            .map_err(|e| e.to_string())?;
+        Ok(AgentRequest {
+            role,
+            issue_id: self.issue.id.clone(),
+            issue_title: self.issue.title.clone(),
+            session_id: self.claim.session_id.clone(),
+            prompt,
+            workdir: self.workdir.clone(),
+            prompt_file: self.scratch.join(format!("{turn}.prompt.md")),
+        })
+    }
+
+    /// The agent run's record; the log is named in it when logs are kept.
+    fn new_agent_run(&self, role: Role, backend: &str, log: &Path) -> NewAgentRun {
+        NewAgentRun {
+            issue_id: self.issue.id.clone(),
+            session_id: self.claim.session_id.clone(),
+            role: role.as_str().into(),
+            backend: backend.into(),
+            host: self.engine.identity.host.clone(),
+            pid: None,
+            started_at: Timestamp::now(),
+            log_ref: self
+                .engine
+                .settings
+                .logs_dir
+                .is_some()
+                .then(|| log.display().to_string()),
+        }
+    }
+
+    /// Writes the run's end: at once when the logger recorded its start, or with the
+    /// session's next record for a run without a process.
+    fn finish_run(
+        &mut self,
+        run: NewAgentRun,
+        recorded_run: Option<i64>,
+        outcome: &AgentOutcome,
+    ) -> Result<(), String> {
         let usage = &outcome.usage;
         let end = AgentRunEnd {
             exit_code: outcome.exit_code,
@@ -90,11 +124,17 @@ impl SessionRun {
                 .engine
                 .store
                 .finish_agent_run(run_id, &end, Timestamp::now())
-                .map_err(|e| e.to_string())?,
-            // A run without a process is written with the session's next record.
-            None => self.finished_runs.push((run, end)),
+                .map_err(|e| e.to_string()),
+            None => {
+                self.finished_runs.push((run, end));
+                Ok(())
+            }
         }
-        self.spent_usd += usage.cost_usd.unwrap_or(0.0);
+    }
+
+    /// Adds a turn's cost to the session's; an error once it is over the per-session budget.
+    fn charge(&mut self, cost_usd: Option<f64>) -> Result<(), String> {
+        self.spent_usd += cost_usd.unwrap_or(0.0);
         let budget = self.engine.settings.per_session_usd;
         if budget > 0.0 && self.spent_usd > budget {
             return Err(format!(
@@ -102,27 +142,7 @@ impl SessionRun {
                 self.spent_usd
             ));
         }
-        if let Some(failure) = outcome.failure {
-            if let AgentFailure::RateLimited { reset_at, .. } = &failure {
-                self.rate_limited_until = Some(rate_limit_end(*reset_at));
-            }
-            return Err(format!("{role} agent failed: {}", failure.describe()));
-        }
-        let code_changed_at = self.commit().await?;
-        Ok(match role {
-            Role::SpecReviewer | Role::QualityReviewer => Input::Reviewed {
-                verdict: agentry_lean::review_verdict(&outcome.text),
-                code_changed_at,
-            },
-            Role::Implementer => match crate::question::read_question(&outcome.text) {
-                Some(asked) => Input::Asked {
-                    asked,
-                    code_changed_at,
-                },
-                None => Input::AgentDone { code_changed_at },
-            },
-            Role::Fixer => Input::AgentDone { code_changed_at },
-        })
+        Ok(())
     }
 
     fn next_turn(&mut self, what: &str) -> String {
@@ -239,6 +259,24 @@ impl SessionRun {
 
     fn log_path(&self, name: &str) -> PathBuf {
         self.logs.join(name)
+    }
+}
+
+/// The session's next input from what a successful turn answered.
+fn input_after(role: Role, text: &str, code_changed_at: Option<Timestamp>) -> Input {
+    match role {
+        Role::SpecReviewer | Role::QualityReviewer => Input::Reviewed {
+            verdict: agentry_lean::review_verdict(text),
+            code_changed_at,
+        },
+        Role::Implementer => match crate::question::read_question(text) {
+            Some(asked) => Input::Asked {
+                asked,
+                code_changed_at,
+            },
+            None => Input::AgentDone { code_changed_at },
+        },
+        Role::Fixer => Input::AgentDone { code_changed_at },
     }
 }
 
