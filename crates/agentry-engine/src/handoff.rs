@@ -23,20 +23,27 @@ pub fn handoff(
     let mut completed = Vec::new();
     let mut pending = Vec::new();
     for issue in &issues {
+        let done = matches!(issue.status, Status::Closed | Status::NeedsReview);
+        // A full list takes no more entries: their events are not read.
+        let full = match done {
+            true => completed.len(),
+            false => pending.len(),
+        } >= MAX_ENTRIES;
+        if full {
+            continue;
+        }
         let events = store.events(&issue.id)?;
-        match issue.status {
-            Status::Closed | Status::NeedsReview => completed.push(Completed {
+        match done {
+            true => completed.push(Completed {
                 item: entry(issue),
                 evidence: clip(evidence(issue, &events)),
             }),
-            _ => pending.push(Pending {
+            false => pending.push(Pending {
                 item: entry(issue),
                 reason: clip(reason(issue, &events, store, now)?),
             }),
         }
     }
-    completed.truncate(MAX_ENTRIES);
-    pending.truncate(MAX_ENTRIES);
     let status = crate::status::snapshot(store, config, now)?;
     let risks = status
         .recommended_actions
@@ -138,12 +145,41 @@ fn clip(text: String) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::clip;
+    use std::time::Duration;
+
+    use agentry_core::NewIssue;
+    use agentry_store::SqliteStore;
+
+    use super::*;
 
     #[test]
     fn clipping_keeps_whole_characters() {
-        let long = "é".repeat(super::MAX_TEXT + 5);
-        assert_eq!(clip(long).chars().count(), super::MAX_TEXT);
+        let long = "é".repeat(MAX_TEXT + 5);
+        assert_eq!(clip(long).chars().count(), MAX_TEXT);
         assert_eq!(clip("short".into()), "short");
+    }
+
+    #[test]
+    fn each_list_holds_at_most_the_packets_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("s.db"), Duration::from_secs(5)).unwrap();
+        let now = Timestamp::now();
+        for n in 0..MAX_ENTRIES + 3 {
+            let id = store
+                .create_issue(NewIssue::new(format!("closed {n}")), now)
+                .unwrap()
+                .id;
+            store.set_status(&id, Status::Closed, "done", now).unwrap();
+            store
+                .create_issue(NewIssue::new(format!("open {n}")), now)
+                .unwrap();
+        }
+
+        let summary = handoff(&store, &Config::default(), now).unwrap();
+
+        assert_eq!(summary.completed.len(), MAX_ENTRIES);
+        assert_eq!(summary.pending.len(), MAX_ENTRIES);
+        assert!(summary.completed[0].evidence.starts_with("closed: done"));
+        assert_eq!(summary.next.len(), NEXT);
     }
 }
