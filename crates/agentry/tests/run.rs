@@ -4,7 +4,7 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -12,15 +12,10 @@ use std::time::{Duration, Instant};
 use agentry_core::Timestamp;
 use serde_json::{Value, json};
 use support::{
-    Repo, agentry_command, assert_ok, assert_refused, git, git_stdout, ids, json_of, rule,
-    snapshot_types, stdout, strings, write_step,
+    PROCESS_BOUND, QUIET, Repo, agentry_command, agentry_in, assert_ok, assert_refused, git,
+    git_stdout, ids, json_of, kill, rule, snapshot_types, stdout, strings, wait_bounded,
+    write_step,
 };
-
-/// Keeps agentry's stderr quiet, so that a successful run writes nothing there.
-const QUIET: [(&str, &str); 1] = [("AGENTRY_LOG", "warn")];
-
-/// A generous bound on any agentry process: a hang fails the test instead of blocking it.
-const PROCESS_BOUND: Duration = Duration::from_secs(120);
 
 /// A generous bound on waiting for an agent to start (not a timing assertion).
 const START_BOUND: Duration = Duration::from_secs(60);
@@ -135,46 +130,6 @@ fn passing_script(implementer: &[&str]) -> String {
 
 // ---------------------------------------------------------------------------------------------
 // Processes
-
-/// Waits for `child` to end and returns its output; kills it and fails after `limit`.
-fn wait_bounded(child: Child, limit: Duration, what: &str) -> Output {
-    let pid = child.id();
-    let (done, finished) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = done.send(child.wait_with_output());
-    });
-    match finished.recv_timeout(limit) {
-        Ok(output) => output.expect("waiting for agentry works"),
-        Err(_) => {
-            kill(pid, libc::SIGKILL);
-            panic!("{what} did not end within {limit:?}");
-        }
-    }
-}
-
-/// Runs agentry with `args` in `dir` (quiet logs) to its end, within [`PROCESS_BOUND`].
-fn agentry_in(dir: &Path, args: &[&str]) -> Output {
-    let child = agentry_command(dir, args, &QUIET)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the agentry binary starts");
-    wait_bounded(child, PROCESS_BOUND, &format!("agentry {args:?}"))
-}
-
-/// `agentry run --until-idle --json EXTRA...`: the run's summary.
-fn run_until_idle(repo: &Repo, extra: &[&str]) -> Value {
-    let mut args = vec!["run", "--until-idle", "--json"];
-    args.extend_from_slice(extra);
-    json_of(&agentry_in(repo.path(), &args))
-}
-
-/// Sends `signal` to `pid`; a process that is gone already is fine.
-fn kill(pid: u32, signal: libc::c_int) {
-    // SAFETY: kill only sends a signal.
-    unsafe { libc::kill(pid as libc::pid_t, signal) };
-}
 
 /// Whether `pid` is a live (not zombie) process whose argv holds `marker`.
 fn runs_marker(pid: u32, marker: &str) -> bool {
@@ -465,7 +420,7 @@ fn a_clean_session_records_five_snapshots_and_leaves_one_commit_for_review() {
         ],
     );
 
-    let summary = run_until_idle(&repo, &[]);
+    let summary = repo.run_until_idle();
     assert_eq!(
         summary,
         json!({"sessions": 1, "outcomes": {"done": 1}, "issues": {"needs_review": 1}})
@@ -577,7 +532,7 @@ fn a_failed_spec_review_is_fixed_and_passes_at_the_second_attempt() {
     use_script(&repo, &script);
     let id = repo.add("Greet politely", &["--verify", "sh check.sh"]);
 
-    let summary = run_until_idle(&repo, &[]);
+    let summary = repo.run_until_idle();
     assert_eq!(summary["outcomes"], json!({"done": 1}));
 
     let detail = repo.show(&id);
@@ -671,7 +626,7 @@ fn overflowed_project() -> (Repo, Value, String, String) {
             "the feature has a test",
         ],
     );
-    let summary = run_until_idle(&repo, &[]);
+    let summary = repo.run_until_idle();
     let all = repo.json(&["issue", "list", "--json"]);
     let others: Vec<String> = ids(&all).into_iter().filter(|other| *other != id).collect();
     assert_eq!(others.len(), 1, "one [FIX] issue: {all:#}");
@@ -779,7 +734,7 @@ fn a_fix_issue_that_overflows_again_is_blocked_not_split() {
     use_script(&repo, &script);
     let id = repo.add("Never good enough", &["--verify", "sh check.sh"]);
 
-    let summary = run_until_idle(&repo, &[]);
+    let summary = repo.run_until_idle();
     assert_eq!(
         summary,
         json!({"sessions": 2, "outcomes": {"escalated": 1, "overflowed": 1}, "issues": {"blocked": 1, "needs_review": 1}})
@@ -831,7 +786,7 @@ fn a_failed_final_verification_reopens_the_issue_after_a_backoff_and_removes_its
     let id = repo.add("Half-finished work", &["--verify", "sh check.sh"]);
 
     // The run ends although the issue waits out a backoff.
-    let summary = run_until_idle(&repo, &[]);
+    let summary = repo.run_until_idle();
     assert_eq!(
         summary,
         json!({"sessions": 1, "outcomes": {"verify_failed": 1}, "issues": {"open": 1}})
@@ -887,7 +842,7 @@ fn after_max_sessions_failed_sessions_the_issue_is_blocked_naming_the_count() {
     set_roles(&repo, "crash", "crash");
     let id = repo.add("Doomed", &["--verify", "sh check.sh"]);
 
-    let summary = run_until_idle(&repo, &[]);
+    let summary = repo.run_until_idle();
     assert_eq!(
         summary,
         json!({"sessions": 1, "outcomes": {"error": 1}, "issues": {"blocked": 1}})
@@ -912,7 +867,7 @@ fn a_crashing_agent_ends_the_session_with_its_exit_code_and_stderr_and_a_backoff
     set_roles(&repo, "crash", "crash");
     let id = repo.add("Crash and burn", &["--verify", "sh check.sh"]);
 
-    let summary = run_until_idle(&repo, &[]);
+    let summary = repo.run_until_idle();
     assert_eq!(
         summary,
         json!({"sessions": 1, "outcomes": {"error": 1}, "issues": {"open": 1}})
@@ -951,7 +906,7 @@ fn a_hanging_agent_is_stopped_at_its_timeout_and_leaves_no_process_behind() {
     let id = repo.add("Hang forever", &["--verify", "sh check.sh"]);
 
     let began = Instant::now();
-    let summary = run_until_idle(&repo, &[]);
+    let summary = repo.run_until_idle();
     let took = began.elapsed();
     assert!(took < Duration::from_secs(60), "the run took {took:?}");
     assert_eq!(summary["outcomes"], json!({"error": 1}));
@@ -1002,7 +957,7 @@ fn agents_flooding_their_output_still_complete_the_session() {
     set(&repo, "spec_reviewer", "\"chatty\"");
     let id = repo.add("Talk a lot", &["--verify", "sh check.sh"]);
 
-    let summary = run_until_idle(&repo, &[]);
+    let summary = repo.run_until_idle();
     assert_eq!(summary["outcomes"], json!({"done": 1}));
     let detail = repo.show(&id);
     assert_eq!(detail["status"], "needs_review");
@@ -1055,7 +1010,7 @@ fn one_worker_starts_sessions_in_priority_order() {
         })
         .collect();
 
-    let summary = run_until_idle(&repo, &["--max-workers", "1"]);
+    let summary = repo.run_until_idle_with(&["--max-workers", "1"]);
     assert_eq!(summary["outcomes"], json!({"done": 4}));
 
     let mut spans: Vec<(i64, i64, String)> = ids
@@ -1111,7 +1066,7 @@ fn four_workers_overlap_disjoint_sessions_and_one_worker_runs_them_one_by_one() 
     };
 
     let parallel = batch("parallel");
-    let summary = run_until_idle(&repo, &["--max-workers", "4"]);
+    let summary = repo.run_until_idle_with(&["--max-workers", "4"]);
     assert_eq!(summary["outcomes"], json!({"done": 4}));
     let spans = spans_of(&parallel);
     assert!(
@@ -1120,7 +1075,7 @@ fn four_workers_overlap_disjoint_sessions_and_one_worker_runs_them_one_by_one() 
     );
 
     let serial = batch("serial");
-    let summary = run_until_idle(&repo, &["--max-workers", "1"]);
+    let summary = repo.run_until_idle_with(&["--max-workers", "1"]);
     assert_eq!(summary["outcomes"], json!({"done": 4}));
     let spans = spans_of(&serial);
     assert_eq!(overlapping(&spans), 0, "one at a time: {spans:?}");
@@ -1142,7 +1097,7 @@ fn overlapping_scopes_never_run_at_once_and_the_later_notes_a_scope_wait() {
         &["--scope", "src/app/*.rs", "--verify", "sh check.sh"],
     );
 
-    let summary = run_until_idle(&repo, &["--max-workers", "2"]);
+    let summary = repo.run_until_idle_with(&["--max-workers", "2"]);
     assert_eq!(summary["outcomes"], json!({"done": 2}));
     let (a, b) = (session_span(&repo, &wide), session_span(&repo, &narrow));
     assert!(!overlaps(a, b), "never at once: {a:?} {b:?}");
@@ -1187,7 +1142,7 @@ fn a_dependent_issue_runs_once_its_dependency_is_merged_and_closed() {
         &["--verify", "sh check.sh", "--depends-on", &a],
     );
 
-    let summary = run_until_idle(&repo, &[]);
+    let summary = repo.run_until_idle();
     assert_eq!(
         summary,
         json!({"sessions": 1, "outcomes": {"done": 1}, "issues": {"needs_review": 1, "open": 1}})
@@ -1230,7 +1185,7 @@ fn a_dependent_issue_runs_once_its_dependency_is_merged_and_closed() {
         "a closed issue's worktree goes"
     );
 
-    let summary = run_until_idle(&repo, &[]);
+    let summary = repo.run_until_idle();
     assert_eq!(summary["outcomes"], json!({"done": 1}));
     assert_eq!(repo.show(&b)["status"], "needs_review");
     git(
@@ -1288,7 +1243,7 @@ fn merge_watch_leaves_an_issue_whose_branch_has_nothing_of_its_own_in_review() {
         &passing_script(&[r#"{ say = "Nothing needed to change." }"#]),
     );
     let id = repo.add("Already done", &["--verify", "sh check.sh"]);
-    let summary = run_until_idle(&repo, &[]);
+    let summary = repo.run_until_idle();
     assert_eq!(summary["outcomes"], json!({"done": 1}));
     assert_eq!(repo.show(&id)["status"], "needs_review");
     assert_eq!(
@@ -1335,7 +1290,7 @@ fn after_a_kill_9_the_next_run_stops_the_orphaned_agent_and_reruns_the_issue() {
     assert_eq!(repo.show(&id)["status"], "in_progress");
 
     set_roles(&repo, "script", "script");
-    let summary = run_until_idle(&repo, &[]);
+    let summary = repo.run_until_idle();
     assert_eq!(summary["outcomes"], json!({"done": 1}));
     assert!(
         !agent.running(),
@@ -1430,7 +1385,7 @@ fn an_agent_started_just_before_a_kill_9_is_stopped_by_the_next_run() {
         }
         // agentry died with the agent running and its pid not in the store.
         set_roles(&project.repo, "script", "script");
-        let summary = run_until_idle(&project.repo, &[]);
+        let summary = project.repo.run_until_idle();
         assert_eq!(summary["outcomes"], json!({"done": 1}));
         assert!(
             !agent.running(),
@@ -1454,7 +1409,7 @@ fn a_claim_whose_process_is_gone_is_taken_back_at_once_not_when_its_lease_expire
     } = project;
     agentry.kill_9();
     set_roles(&repo, "script", "script");
-    let summary = run_until_idle(&repo, &[]);
+    let summary = repo.run_until_idle();
     assert_eq!(summary["outcomes"], json!({"done": 1}));
     assert!(!agent.running());
 
@@ -1500,7 +1455,7 @@ fn a_claim_of_another_host_is_taken_back_only_once_its_lease_expired() {
     assert!(claim.is_some(), "the issue was claimable");
     drop(store);
 
-    let summary = run_until_idle(&repo, &[]);
+    let summary = repo.run_until_idle();
     assert_eq!(summary["outcomes"], json!({"done": 1}));
     let detail = repo.show(&id);
     assert_eq!(detail["status"], "needs_review");
@@ -1564,7 +1519,7 @@ fn a_claim_its_orchestrator_keeps_renewing_is_not_taken_back_by_another_run() {
 
     // A second orchestrator on the same repository while the session runs: it must leave the
     // claim alone and end once the first is done.
-    let second = run_until_idle(&repo, &[]);
+    let second = repo.run_until_idle();
     assert_eq!(second["sessions"], 0, "{second}");
     let first = json_of(&first.wait(PROCESS_BOUND));
     assert_eq!(first["outcomes"], json!({"done": 1}), "{first}");

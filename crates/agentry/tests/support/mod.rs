@@ -6,9 +6,17 @@ pub mod server;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use serde_json::Value;
 use tempfile::TempDir;
+
+/// Keeps agentry's stderr quiet, so that a successful run writes nothing there.
+pub const QUIET: [(&str, &str); 1] = [("AGENTRY_LOG", "warn")];
+
+/// A generous bound on any agentry process: a hang fails the test instead of blocking it.
+pub const PROCESS_BOUND: Duration = Duration::from_secs(120);
 
 /// Variables that would point git somewhere else than the test's repository.
 const GIT_ENV: [&str; 7] = [
@@ -79,6 +87,39 @@ pub fn agentry_command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Comma
         cmd.env(name, value);
     }
     cmd
+}
+
+/// Sends `signal` to `pid`; a process that is gone already is fine.
+pub fn kill(pid: u32, signal: libc::c_int) {
+    // SAFETY: kill only sends a signal.
+    unsafe { libc::kill(pid as libc::pid_t, signal) };
+}
+
+/// Waits for `child` to end and returns its output; kills it and fails after `limit`.
+pub fn wait_bounded(child: Child, limit: Duration, what: &str) -> Output {
+    let pid = child.id();
+    let (done, finished) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(child.wait_with_output());
+    });
+    match finished.recv_timeout(limit) {
+        Ok(output) => output.expect("waiting for agentry works"),
+        Err(_) => {
+            kill(pid, libc::SIGKILL);
+            panic!("{what} did not end within {limit:?}");
+        }
+    }
+}
+
+/// Runs agentry with `args` in `dir` (quiet logs) to its end, within [`PROCESS_BOUND`].
+pub fn agentry_in(dir: &Path, args: &[&str]) -> Output {
+    let child = agentry_command(dir, args, &QUIET)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the agentry binary starts");
+    wait_bounded(child, PROCESS_BOUND, &format!("agentry {args:?}"))
 }
 
 /// Runs agentry in `dir`, with no config variable in its environment.
@@ -209,12 +250,17 @@ impl Repo {
         agentry_with(self.path(), args, env, None)
     }
 
-    /// `run --until-idle --json` with only warnings logged; its summary.
+    /// `run --until-idle --json` with only warnings logged, within [`PROCESS_BOUND`]; its
+    /// summary.
     pub fn run_until_idle(&self) -> Value {
-        json_of(&self.run_env(
-            &["run", "--until-idle", "--json"],
-            &[("AGENTRY_LOG", "warn")],
-        ))
+        self.run_until_idle_with(&[])
+    }
+
+    /// `run --until-idle --json EXTRA...`, as [`Repo::run_until_idle`].
+    pub fn run_until_idle_with(&self, extra: &[&str]) -> Value {
+        let mut args = vec!["run", "--until-idle", "--json"];
+        args.extend_from_slice(extra);
+        json_of(&agentry_in(self.path(), &args))
     }
 
     /// Runs a command that must succeed; returns its stdout.
