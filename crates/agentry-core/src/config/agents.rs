@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::{NetworkMode, SandboxMode};
 use crate::Role;
 
 /// One configured agent.
@@ -52,6 +53,18 @@ pub struct AgentConfig {
     /// Variables copied from agentry's environment; nothing else is.
     #[serde(default = "default_pass_env")]
     pub pass_env: Vec<String>,
+    /// This agent's sandbox mode, over `sandbox.mode`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<SandboxMode>,
+    /// This agent's network, over `sandbox.network`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<NetworkMode>,
+    /// Hosts this agent may reach with `network = "allow"`, besides `sandbox.allow_hosts`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_hosts: Vec<String>,
+    /// Paths this agent may write, besides `sandbox.writable`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub writable: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,12 +101,16 @@ impl AgentConfig {
             idle_timeout_secs: default_idle_timeout_secs(),
             env: BTreeMap::new(),
             pass_env: default_pass_env(),
+            sandbox: None,
+            network: None,
+            allow_hosts: Vec::new(),
+            writable: Vec::new(),
         }
     }
 }
 
 /// The keys an `[agents.NAME]` table may hold.
-pub const AGENT_KEYS: [&str; 15] = [
+pub const AGENT_KEYS: [&str; 19] = [
     "kind",
     "command",
     "script",
@@ -109,6 +126,10 @@ pub const AGENT_KEYS: [&str; 15] = [
     "idle_timeout_secs",
     "env",
     "pass_env",
+    "sandbox",
+    "network",
+    "allow_hosts",
+    "writable",
 ];
 
 fn default_timeout_secs() -> u64 {

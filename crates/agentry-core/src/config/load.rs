@@ -218,6 +218,13 @@ fn env_value(setting: &Setting, text: &str, name: &str) -> Result<Value, ConfigE
         Allowed::Choice(_) | Allowed::NonEmptyText | Allowed::AgentName | Allowed::Text => {
             Ok(Value::String(text.to_string()))
         }
+        Allowed::List => Ok(Value::Array(
+            text.split(',')
+                .map(str::trim)
+                .filter(|item| !item.is_empty())
+                .map(|item| Value::String(item.to_string()))
+                .collect(),
+        )),
     }
 }
 
@@ -232,6 +239,7 @@ fn check_value(setting: &Setting, value: &Value, origin: Origin) -> Result<(), C
         (Allowed::Bool, Value::Boolean(_)) => true,
         (Allowed::NonEmptyText, Value::String(s)) => !s.trim().is_empty(),
         (Allowed::AgentName | Allowed::Text, Value::String(_)) => true,
+        (Allowed::List, Value::Array(items)) => items.iter().all(Value::is_str),
         _ => false,
     };
     if ok {

@@ -7,6 +7,7 @@
 mod agents;
 mod load;
 mod render;
+mod sandbox;
 
 use std::collections::BTreeMap;
 
@@ -17,6 +18,7 @@ use crate::alerts::AlertsConfig;
 pub use agents::{AGENT_KEYS, AgentConfig, AgentKind, RolesConfig, default_pass_env};
 pub use load::{ConfigError, load};
 pub use render::render;
+pub use sandbox::{NetworkMode, SandboxConfig, SandboxMode};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -29,6 +31,7 @@ pub struct Config {
     pub roles: RolesConfig,
     pub budgets: BudgetsConfig,
     pub server: ServerConfig,
+    pub sandbox: SandboxConfig,
     pub alerts: AlertsConfig,
     pub agents: BTreeMap<String, AgentConfig>,
     /// Where each setting given was set; the ones not listed have their defaults.
@@ -61,11 +64,30 @@ pub struct BudgetsConfig {
     pub per_day_usd: f64,
 }
 
-/// `agentry serve`: the bearer token that mutating and diagnostic endpoints require.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// `agentry serve`: who may call it, and how much of it one caller may hold.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerConfig {
+    /// The bearer token for changes and diagnostics; empty: a random one per start.
     pub service_token: String,
+    /// Host names a request's `Host` may name besides loopback and the bound address.
+    pub allowed_hosts: Vec<String>,
+    /// Origins (`scheme://host[:port]`) of other pages that may call the API.
+    pub allowed_origins: Vec<String>,
+    pub max_connections: u32,
+    pub header_read_timeout_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            service_token: String::new(),
+            allowed_hosts: Vec::new(),
+            allowed_origins: Vec::new(),
+            max_connections: 512,
+            header_read_timeout_secs: 10,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,6 +155,8 @@ pub struct SessionConfig {
     pub base_branch: String,
     pub verify_timeout_secs: u64,
     pub max_sessions: u32,
+    /// A turn whose change adds more bytes than this ends with an error.
+    pub max_commit_bytes: u64,
 }
 
 impl Default for StoreConfig {
@@ -221,6 +245,7 @@ impl Default for SessionConfig {
             base_branch: "main".into(),
             verify_timeout_secs: 600,
             max_sessions: 3,
+            max_commit_bytes: 100 << 20,
         }
     }
 }
@@ -250,6 +275,8 @@ pub enum Allowed {
     Text,
     /// A number from 0 to 1.
     Fraction,
+    /// A list of strings; in the environment, separated by commas.
+    List,
 }
 
 /// Every setting, in the order config.toml lists them.
@@ -393,6 +420,15 @@ pub const SETTINGS: &[Setting] = &[
         allowed: Allowed::Integer { min: 1, max: 100 },
     },
     Setting {
+        section: "session",
+        key: "max_commit_bytes",
+        doc: "A turn whose change adds more bytes than this ends with an error instead of a commit.",
+        allowed: Allowed::Integer {
+            min: 1,
+            max: 1 << 40,
+        },
+    },
+    Setting {
         section: "roles",
         key: "implementer",
         doc: "The agent (an [agents.NAME] table) that implements issues.",
@@ -431,8 +467,83 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         section: "server",
         key: "service_token",
-        doc: "The bearer token `agentry serve` requires for changes and diagnostics; empty: none (loopback only).",
+        doc: "The bearer token `agentry serve` requires for changes and diagnostics; empty: a random one at each start, in .agentry/runtime/token.",
         allowed: Allowed::Text,
+    },
+    Setting {
+        section: "server",
+        key: "allowed_hosts",
+        doc: "Host names a request may name in Host besides loopback and the bound address (e.g. a reverse proxy's).",
+        allowed: Allowed::List,
+    },
+    Setting {
+        section: "server",
+        key: "allowed_origins",
+        doc: "Origins (scheme://host:port) of other web pages that may call the API; the dashboard's own always may.",
+        allowed: Allowed::List,
+    },
+    Setting {
+        section: "server",
+        key: "max_connections",
+        doc: "Connections served at once; past it, the longest idle one is closed for the new one.",
+        allowed: Allowed::Integer {
+            min: 1,
+            max: 100_000,
+        },
+    },
+    Setting {
+        section: "server",
+        key: "header_read_timeout_secs",
+        doc: "How long a connection may take to send a request's headers before it is closed.",
+        allowed: Allowed::Integer { min: 1, max: 3_600 },
+    },
+    Setting {
+        section: "sandbox",
+        key: "mode",
+        doc: "How agents and verify commands are contained: auto (bwrap where it works), bwrap (required), off.",
+        allowed: Allowed::Choice(&["auto", "bwrap", "off"]),
+    },
+    Setting {
+        section: "sandbox",
+        key: "network",
+        doc: "An agent's network: host (as agentry's), none, or allow (only allow_hosts and the agent's API host, through agentry's proxy).",
+        allowed: Allowed::Choice(&["host", "none", "allow"]),
+    },
+    Setting {
+        section: "sandbox",
+        key: "allow_hosts",
+        doc: "With network = allow: the hosts (name or name:port; *.name for its subdomains) agents may reach besides their API host.",
+        allowed: Allowed::List,
+    },
+    Setting {
+        section: "sandbox",
+        key: "hide",
+        doc: "Paths hidden from agents besides .agentry/ and the usual credentials (~/.ssh, ~/.aws, ~/.config/gh, ~/.git-credentials, ~/.netrc).",
+        allowed: Allowed::List,
+    },
+    Setting {
+        section: "sandbox",
+        key: "writable",
+        doc: "Paths agents may write besides their worktree and a private /tmp (~ is the agent's HOME).",
+        allowed: Allowed::List,
+    },
+    Setting {
+        section: "sandbox",
+        key: "max_file_mb",
+        doc: "The largest file an agent or verify command may write, in MiB.",
+        allowed: Allowed::Integer {
+            min: 1,
+            max: 1_048_576,
+        },
+    },
+    Setting {
+        section: "sandbox",
+        key: "max_log_mb",
+        doc: "The most of one agent run's log kept on disk, in MiB (its head and tail).",
+        allowed: Allowed::Integer {
+            min: 1,
+            max: 65_536,
+        },
     },
     Setting {
         section: "alerts",
@@ -513,6 +624,9 @@ impl Allowed {
             Allowed::AgentName => "the name of an [agents.NAME] table, or \"\"".into(),
             Allowed::Text => "a string (\"\" for none)".into(),
             Allowed::Fraction => "a number from 0 to 1".into(),
+            Allowed::List => {
+                "a list of strings ([] for none; commas between them in the environment)".into()
+            }
         }
     }
 }

@@ -1,0 +1,1 @@
+//! Attacks by agents on the machine: writes and reads outside the worktree, processes that outlive their run, the network.
