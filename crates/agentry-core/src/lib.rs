@@ -22,6 +22,7 @@ pub mod ready;
 pub mod role;
 pub mod schedule;
 pub mod scope_lock;
+pub mod secret;
 pub mod session;
 pub mod status;
 pub mod time;

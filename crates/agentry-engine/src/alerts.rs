@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use agentry_core::Timestamp;
 use agentry_core::alerts::{
     Alert, AlertsConfig, Debouncer, Destination, Planned, Verdict, WebhookBody, batches,
     debounce_key, plan,
 };
+use agentry_core::{Timestamp, secret};
 use agentry_store::Store;
 use agentry_store::alert::{AlertOutcome, AlertRecord};
 use reqwest::StatusCode;
@@ -134,7 +134,8 @@ impl AlertPublisher {
                     let status = response.status();
                     (refusal(response).await, retryable(status))
                 }
-                Err(error) => (chain(&error), true),
+                // Without the URL: a webhook's path is often its key, and this error is shown.
+                Err(error) => (chain(&error.without_url()), true),
             };
             if !retryable || attempts >= self.retry.attempts {
                 return Delivery {
@@ -173,8 +174,10 @@ impl AlertPublisher {
             title: alert.title.clone(),
             description: alert.description.clone(),
             route_key: destination.route_key,
-            webhook_url: destination.webhook_url,
-            routing_key: destination.routing_key,
+            // The history is shown by the CLI and the API: it keeps what identifies the
+            // destination, never what would let someone else post to it.
+            webhook_url: secret::url(&destination.webhook_url),
+            routing_key: secret::hidden(&destination.routing_key),
             outcome,
             attempts,
             last_error,

@@ -31,12 +31,14 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
 
 /// The error and its causes on one line.
 pub fn one_line(err: &anyhow::Error) -> String {
-    format!("{err:#}").replace('\n', " ")
+    let text = format!("{err:#}").replace('\n', " ");
+    crate::output::one_line(&text).into_owned()
 }
 
 /// The first line of a clap error without its `error: ` prefix, and where to find help.
 pub fn clap_line(err: &clap::Error) -> String {
     let text = err.to_string();
     let first = text.lines().next().unwrap_or_default();
-    format!("{} (see --help)", first.trim_start_matches("error: "))
+    let line = format!("{} (see --help)", first.trim_start_matches("error: "));
+    crate::output::one_line(&line).into_owned()
 }

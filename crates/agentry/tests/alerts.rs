@@ -50,7 +50,10 @@ fn a_test_alert_reaches_the_default_webhook_in_the_webhook_shape() {
     let out = setup.repo.run_env(&["alerts", "test"], &env);
     assert_eq!(
         support::assert_ok(&out),
-        format!("alert agentry_test (error) via route default to {hook}: sent (1 attempt)\n")
+        format!(
+            "alert agentry_test (error) via route default to {}/(hidden): sent (1 attempt)\n",
+            receiver.base_url()
+        )
     );
     let requests = receiver.requests();
     assert_eq!(requests.len(), 1);
@@ -96,9 +99,13 @@ fn a_test_alert_reaches_the_default_webhook_in_the_webhook_shape() {
             &json!("default")
         )
     );
+    // The history names the destination without its key: the path and the routing key.
     assert_eq!(
         (&row["webhook_url"], &row["routing_key"]),
-        (&json!(hook), &json!("rk-1"))
+        (
+            &json!(format!("{}/(hidden)", receiver.base_url())),
+            &json!("(set, hidden)")
+        )
     );
 }
 
@@ -124,7 +131,7 @@ fn routes_and_slo_thresholds_from_the_file_are_used() {
     let out = support::assert_ok(&setup.repo.run_env(&args, &env));
     assert!(
         out.starts_with(&format!(
-            "alert disk_full (warning) via route severity:warning to {}/pager: sent (1 attempt)\n",
+            "alert disk_full (warning) via route severity:warning to {}/(hidden): sent (1 attempt)\n",
             pager.base_url()
         )),
         "{out}"

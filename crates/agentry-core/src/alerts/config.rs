@@ -125,7 +125,11 @@ fn check_url(key: &str, url: &str) -> Result<(), AlertsConfigError> {
         Some(host) if !host.is_empty() => Ok(()),
         _ => Err(problem(
             key,
-            format!("{url:?} is not an http:// or https:// URL"),
+            // Shown as `config show` shows it: the URL may hold the webhook's key.
+            format!(
+                "{:?} is not an http:// or https:// URL",
+                crate::secret::url(url)
+            ),
         )),
     }
 }

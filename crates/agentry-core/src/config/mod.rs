@@ -630,3 +630,26 @@ impl Allowed {
         }
     }
 }
+
+impl Config {
+    /// The config as it may be printed: every secret replaced (see [`crate::secret`]).
+    pub fn redacted(&self) -> Config {
+        use crate::secret::{base_url, hidden, url};
+        let mut shown = self.clone();
+        shown.server.service_token = hidden(&shown.server.service_token);
+        shown.alerts.webhook_url = url(&shown.alerts.webhook_url);
+        shown.alerts.routing_key = hidden(&shown.alerts.routing_key);
+        for route in shown.alerts.routes.values_mut() {
+            route.webhook_url = url(&route.webhook_url);
+            route.routing_key = hidden(&route.routing_key);
+        }
+        for agent in shown.agents.values_mut() {
+            agent
+                .env
+                .values_mut()
+                .for_each(|value| *value = hidden(value));
+            agent.base_url = agent.base_url.as_deref().map(base_url);
+        }
+        shown
+    }
+}

@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::engine::runtime;
 use crate::cli::AlertsCommand;
 use crate::error::usage;
-use crate::output;
+use crate::output::{self, outln};
 use crate::project::{CONFIG_FILE, Project};
 
 pub fn run(project: &Project, command: AlertsCommand) -> Result<()> {
@@ -47,12 +47,12 @@ fn test(project: &Project, severity: Severity, id: String) -> Result<()> {
     };
     let mut records = runtime()?.block_on(publisher.publish(vec![alert], now));
     let record = records.pop().expect("one record for one alert");
-    println!("{}", describe(&record));
+    outln!("{}", describe(&record));
     if record.outcome == AlertOutcome::Filtered {
-        println!("(alerts.severity_filter is {})", config.severity_filter);
+        outln!("(alerts.severity_filter is {})", config.severity_filter);
     }
     if !config.enabled {
-        println!("(alerts.enabled is false: raised conditions are not sent)");
+        outln!("(alerts.enabled is false: raised conditions are not sent)");
     }
     match record.last_error {
         Some(error) if record.outcome == AlertOutcome::Failed => Err(anyhow!(
@@ -93,14 +93,14 @@ fn list(project: &Project, limit: usize, json: bool) -> Result<()> {
         return output::json(&History { alerts });
     }
     if alerts.is_empty() {
-        println!("no alerts");
+        outln!("no alerts");
     }
     for record in &alerts {
         let error = record
             .last_error
             .as_deref()
             .map_or(String::new(), |e| format!(": {e}"));
-        println!(
+        outln!(
             "{}  {:<9} {:<7} {:<20} {:<16} {}{}{error}",
             record.created_at,
             record.outcome,

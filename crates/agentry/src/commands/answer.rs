@@ -6,13 +6,14 @@ use agentry_engine::question::{AnswerError, answer_question};
 use anyhow::Result;
 
 use crate::error::usage;
+use crate::output::outln;
 use crate::project::Project;
 
 pub fn run(project: &Project, id: &IssueId, text: &str) -> Result<()> {
     let store = project.open_store()?;
     match answer_question(&store, id, text, Timestamp::now()) {
         Ok(answer) => {
-            println!("{id} answered ({}); back in the queue", answer.question);
+            outln!("{id} answered ({}); back in the queue", answer.question);
             Ok(())
         }
         Err(AnswerError::Store(err)) => Err(err.into()),

@@ -7,6 +7,7 @@ use agentry_core::Timestamp;
 use anyhow::{Context, Result};
 
 use crate::error::usage;
+use crate::output::outln;
 use crate::project::Project;
 
 pub fn backup(project: &Project, path: &Path) -> Result<()> {
@@ -14,7 +15,7 @@ pub fn backup(project: &Project, path: &Path) -> Result<()> {
     store
         .backup_to(path)
         .with_context(|| format!("could not back up to {}", path.display()))?;
-    println!("backed up to {}", path.display());
+    outln!("backed up to {}", path.display());
     Ok(())
 }
 
@@ -30,6 +31,6 @@ pub fn restore(project: &Project, path: &Path, force: bool) -> Result<()> {
     store
         .restore_from(path)
         .with_context(|| format!("could not restore from {}", path.display()))?;
-    println!("restored from {}", path.display());
+    outln!("restored from {}", path.display());
     Ok(())
 }

@@ -6,7 +6,7 @@ use agentry_core::Timestamp;
 use agentry_engine::conflict_resolve::resolve;
 use anyhow::Result;
 
-use crate::output;
+use crate::output::{self, outln};
 use crate::project::Project;
 
 pub fn run(project: &Project, apply: bool, json: bool) -> Result<()> {
@@ -17,7 +17,7 @@ pub fn run(project: &Project, apply: bool, json: bool) -> Result<()> {
         return output::json(&report);
     }
     if report.freezes.is_empty() {
-        println!(
+        outln!(
             "no conflicts among {} branch(es) against {base}",
             report.compared.len()
         );
@@ -28,17 +28,17 @@ pub fn run(project: &Project, apply: bool, json: bool) -> Result<()> {
             (true, false) => "frozen",
             (false, _) => "to freeze",
         };
-        println!(
+        outln!(
             "{} {verb}: {} with {} in {}",
             f.freeze.frozen,
             f.freeze.kind.as_str(),
             f.freeze.owner,
             f.freeze.files.join(", ")
         );
-        println!("  owner {}; {}", f.freeze.owner, f.merge_path);
+        outln!("  owner {}; {}", f.freeze.owner, f.merge_path);
     }
     if !apply && !report.freezes.is_empty() {
-        println!("nothing changed; run with --apply to block the issues to freeze");
+        outln!("nothing changed; run with --apply to block the issues to freeze");
     }
     Ok(())
 }

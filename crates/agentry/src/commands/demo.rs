@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::engine::{build, runtime};
 use super::init;
+use crate::output::outln;
 use crate::project::{CONFIG_FILE, Project};
 
 const PROJECT_FILES: [(&str, &str); 3] = [
@@ -44,7 +45,7 @@ pub fn run(target: Option<PathBuf>) -> Result<()> {
     let project = Project::find(&dir)?;
     let store = project.open_store()?;
     let report = store.import(parse_jsonl(BACKLOG)?, Timestamp::now())?;
-    println!(
+    outln!(
         "\nbacklog: {} issues (priorities 1-3, one dependency, lib/** overlapping four scopes)",
         report.taken
     );
@@ -111,7 +112,7 @@ fn configure(dir: &Path) -> Result<()> {
 }
 
 async fn step(title: &str) {
-    println!("\n== {title}");
+    outln!("\n== {title}");
 }
 
 async fn run_until_idle(engine: &std::sync::Arc<Engine>) -> Result<()> {
@@ -124,7 +125,7 @@ async fn run_until_idle(engine: &std::sync::Arc<Engine>) -> Result<()> {
         .iter()
         .map(|(k, v)| format!("{k} {v}"))
         .collect();
-    println!("{} sessions: {}", summary.sessions, outcomes.join(", "));
+    outln!("{} sessions: {}", summary.sessions, outcomes.join(", "));
     Ok(())
 }
 
@@ -152,21 +153,27 @@ async fn merge_reviewed(dir: &Path, engine: &Engine) -> Result<()> {
                 &format!("Merge {branch}: {}", issue.title),
             ],
         )?;
-        println!("git merge --no-ff {branch}");
+        outln!("git merge --no-ff {branch}");
     }
     for (id, result) in agentry_engine::merge_scan(engine)
         .await
         .map_err(anyhow::Error::msg)?
     {
-        println!("merge-watch: {id} {}", serde_json::to_string(&result)?);
+        outln!("merge-watch: {id} {}", serde_json::to_string(&result)?);
     }
     Ok(())
 }
 
 fn print_table(store: &impl Store) -> Result<()> {
-    println!(
+    outln!(
         "\n{:<10} {:<36} {:<13} {:>8} {:>13} {:>6} {:>7}",
-        "issue", "title", "status", "sessions", "spec/quality", "events", "time"
+        "issue",
+        "title",
+        "status",
+        "sessions",
+        "spec/quality",
+        "events",
+        "time"
     );
     for issue in store.list_issues(&IssueFilter::default())? {
         let events = store.events(&issue.id)?;
@@ -186,7 +193,7 @@ fn print_table(store: &impl Store) -> Result<()> {
             })
             .unwrap_or_else(|| "-".into());
         let title: String = issue.title.chars().take(36).collect();
-        println!(
+        outln!(
             "{:<10} {:<36} {:<13} {:>8} {:>13} {:>6} {:>6.1}s",
             issue.id,
             title,
@@ -223,18 +230,18 @@ fn session_secs(events: &[agentry_core::Event]) -> f64 {
 
 fn print_next_steps(dir: &Path) {
     let dir = dir.display();
-    println!("\nLook further:");
-    println!("  cd {dir}");
-    println!("  agentry issue list                 # or: cargo run -- -C {dir} issue list");
-    println!("  agentry events i-count             # the overflow, event by event");
-    println!(
+    outln!("\nLook further:");
+    outln!("  cd {dir}");
+    outln!("  agentry issue list                 # or: cargo run -- -C {dir} issue list");
+    outln!("  agentry events i-count             # the overflow, event by event");
+    outln!(
         "  agentry issue show i-shout         # the verify failure, back in the queue with a backoff"
     );
-    println!(
+    outln!(
         "  agentry issue show i-tidy          # SCOPE_WAIT: lib/** waited for the other lib helpers"
     );
-    println!("  git log --graph --oneline --all    # agentry's commits, branches and the merges");
-    println!(
+    outln!("  git log --graph --oneline --all    # agentry's commits, branches and the merges");
+    outln!(
         "  ls .agentry/logs/*                 # prompts' answers and verify output, per session"
     );
 }

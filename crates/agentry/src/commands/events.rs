@@ -6,7 +6,7 @@ use agentry_core::{Event, IssueId};
 use agentry_store::Store;
 use anyhow::Result;
 
-use crate::output;
+use crate::output::{self, outln};
 use crate::project::Project;
 
 /// How often `--follow` looks for new events written by another process.
@@ -33,9 +33,9 @@ pub fn run(project: &Project, id: &IssueId, json: bool, follow: bool) -> Result<
 fn print_events(events: &[Event], json: bool, last: &mut i64) -> Result<()> {
     for event in events {
         if json {
-            println!("{}", serde_json::to_string(event)?);
+            outln!("{}", serde_json::to_string(event)?);
         } else {
-            println!(
+            outln!(
                 "{}  {:<28} {}",
                 event.created_at,
                 event.event_type,

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::status::on_off;
 use crate::cli::FlagsCommand;
-use crate::output;
+use crate::output::{self, outln};
 use crate::project::Project;
 
 pub fn run(project: &Project, command: FlagsCommand) -> Result<()> {
@@ -19,7 +19,7 @@ pub fn run(project: &Project, command: FlagsCommand) -> Result<()> {
                 return output::json(&flags);
             }
             for flag in flags {
-                println!(
+                outln!(
                     "{:<22} {:<4} {}",
                     flag.name,
                     on_off(flag.enabled),
@@ -32,7 +32,7 @@ pub fn run(project: &Project, command: FlagsCommand) -> Result<()> {
         FlagsCommand::Disable { name } => (name, false),
     };
     set(&store, flag, enabled)?;
-    println!("{flag} {}", on_off(enabled));
+    outln!("{flag} {}", on_off(enabled));
     Ok(())
 }
 

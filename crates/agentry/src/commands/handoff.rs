@@ -4,7 +4,7 @@
 use agentry_core::Timestamp;
 use anyhow::Result;
 
-use crate::output;
+use crate::output::{self, outln};
 use crate::project::Project;
 
 pub fn run(project: &Project, json: bool) -> Result<()> {
@@ -29,11 +29,11 @@ pub fn run(project: &Project, json: bool) -> Result<()> {
 }
 
 fn section(name: &str, entries: Vec<String>) {
-    println!("{name}");
+    outln!("{name}");
     if entries.is_empty() {
-        println!("- none");
+        outln!("- none");
     }
     for entry in entries {
-        println!("- {entry}");
+        outln!("- {entry}");
     }
 }

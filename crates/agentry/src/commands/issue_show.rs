@@ -6,7 +6,7 @@ use agentry_store::{IssueDetail, Store};
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::output;
+use crate::output::{self, one_line, outln};
 use crate::project::Project;
 
 /// The issue's detail and the question it is blocked on, until someone answers it.
@@ -34,14 +34,16 @@ pub fn run(project: &Project, id: &IssueId, json: bool) -> Result<()> {
 fn print_detail(shown: &Shown) {
     let detail = &shown.detail;
     let issue = &detail.issue;
-    println!("{}  {}", issue.id, issue.title);
-    println!(
+    outln!("{}  {}", issue.id, one_line(&issue.title));
+    outln!(
         "status {}  priority {}  ready at {}",
-        issue.status, issue.priority, issue.ready_at
+        issue.status,
+        issue.priority,
+        issue.ready_at
     );
-    println!("created {}  updated {}", issue.created_at, issue.updated_at);
+    outln!("created {}  updated {}", issue.created_at, issue.updated_at);
     if !issue.body.is_empty() {
-        println!("\n{}", issue.body.trim_end());
+        outln!("\n{}", issue.body.trim_end());
     }
     for (name, items) in [
         ("labels", &issue.labels),
@@ -64,7 +66,7 @@ fn print_detail(shown: &Shown) {
         print_question(&issue.id, question);
     }
     if !detail.runs.is_empty() {
-        println!("\nagent runs:");
+        outln!("\nagent runs:");
     }
     for run in &detail.runs {
         let cost = run
@@ -76,40 +78,44 @@ fn print_detail(shown: &Shown) {
             .map(|n| format!(" {n} in / {} out", run.tokens_out.unwrap_or(0)))
             .unwrap_or_default();
         let how = run.error.as_deref().unwrap_or("ok");
-        println!(
+        outln!(
             "  {}  {:<16} {}{tokens}{cost}  {how}",
-            run.started_at, run.role, run.backend
+            run.started_at,
+            run.role,
+            run.backend
         );
     }
-    println!("\nevents:");
+    outln!("\nevents:");
     for event in &detail.events {
-        println!(
+        outln!(
             "  {}  {:<15} {}",
-            event.created_at, event.event_type, event.data
+            event.created_at,
+            event.event_type,
+            event.data
         );
     }
 }
 
 fn print_question(id: &IssueId, open: &OpenQuestion) {
     let question = &open.packet;
-    println!("\nquestion (blocking, asked {}):", open.asked_at);
-    println!("  {}", question.question);
-    println!("  context: {}", question.context);
+    outln!("\nquestion (blocking, asked {}):", open.asked_at);
+    outln!("  {}", question.question);
+    outln!("  context: {}", question.context);
     for (name, items) in [("files", &question.files), ("options", &question.options)] {
         if !items.is_empty() {
-            println!("  {name}: {}", items.join("; "));
+            outln!("  {name}: {}", items.join("; "));
         }
     }
-    println!("  recommended: {}", question.recommended);
-    println!("  answer it: agentry answer {id} \"...\"");
+    outln!("  recommended: {}", question.recommended);
+    outln!("  answer it: agentry answer {id} \"...\"");
 }
 
 fn print_list<'a>(name: &str, items: impl ExactSizeIterator<Item = &'a str>) {
     if items.len() == 0 {
         return;
     }
-    println!("\n{name}:");
+    outln!("\n{name}:");
     for item in items {
-        println!("  - {item}");
+        outln!("  - {item}");
     }
 }

@@ -5,7 +5,7 @@ use agentry_store::Store;
 use anyhow::Result;
 
 use crate::cli::StatusArgs;
-use crate::output;
+use crate::output::{self, outln};
 use crate::project::Project;
 
 pub fn close(project: &Project, args: StatusArgs) -> Result<()> {
@@ -39,6 +39,6 @@ pub fn link(
         true if store.remove_link(&link, Timestamp::now())? => format!("unlinked: {text}"),
         true => format!("no such link: {text}"),
     };
-    println!("{message}");
+    outln!("{message}");
     Ok(())
 }

@@ -6,7 +6,7 @@ use agentry_engine::lean::{FeatureState, LeanStates};
 use anyhow::Result;
 
 use crate::cli::LeanCommand;
-use crate::output;
+use crate::output::{self, outln};
 use crate::project::Project;
 
 pub fn run(project: &Project, command: LeanCommand) -> Result<()> {
@@ -22,7 +22,7 @@ pub fn run(project: &Project, command: LeanCommand) -> Result<()> {
         }
         LeanCommand::ClearQueue => {
             let states = agentry_engine::lean::clear_queue(&store, &project.config, now)?;
-            println!("cleared the lean fallback queues and last errors");
+            outln!("cleared the lean fallback queues and last errors");
             print(&states);
         }
     }
@@ -37,7 +37,7 @@ fn print(states: &LeanStates) {
 fn print_state(name: &str, state: &FeatureState) {
     let on = if state.enabled { "on" } else { "off" };
     let queue = &state.queue;
-    println!(
+    outln!(
         "{name}: {on}, concurrency {}, cooldown {} ms{}",
         state.concurrency,
         state.cooldown_ms,
@@ -47,24 +47,29 @@ fn print_state(name: &str, state: &FeatureState) {
             ""
         }
     );
-    println!(
+    outln!(
         "  queue: {} pending, {} in flight, {} completed, {} failed",
-        queue.pending, queue.in_flight, queue.completed, queue.failed
+        queue.pending,
+        queue.in_flight,
+        queue.completed,
+        queue.failed
     );
     let shown = |at: Option<Timestamp>| at.map_or("never".to_string(), |at| at.to_string());
-    println!(
+    outln!(
         "  last attempt {}, success {}, failure {}",
         shown(state.last_attempt_at),
         shown(state.last_success_at),
         shown(state.last_failure_at)
     );
     if let Some(counts) = state.counts {
-        println!(
+        outln!(
             "  attempts {}, successes {}, failures {}",
-            counts.attempts, counts.successes, counts.failures
+            counts.attempts,
+            counts.successes,
+            counts.failures
         );
     }
     if let Some(error) = &state.last_error {
-        println!("  last error: {error}");
+        outln!("  last error: {error}");
     }
 }

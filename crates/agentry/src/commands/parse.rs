@@ -20,7 +20,7 @@ use super::engine::runtime;
 use super::guard::{Guarded, refuse_if_investigating};
 use crate::cli::ParseArgs;
 use crate::error::usage;
-use crate::output;
+use crate::output::{self, outln};
 use crate::project::Project;
 
 pub fn run(dir: &Path, args: ParseArgs) -> Result<()> {
@@ -142,16 +142,17 @@ fn print(result: &ParseResult) {
     } else {
         "not complete"
     };
-    println!(
+    outln!(
         "{} packet, {state}, confidence {:.2}",
-        result.schema, result.confidence
+        result.schema,
+        result.confidence
     );
     let packet = Value::Object(result.packet.clone());
-    println!(
+    outln!(
         "{}",
         serde_json::to_string_pretty(&packet).unwrap_or_default()
     );
-    println!("fields:");
+    outln!("fields:");
     let width = result
         .fields
         .iter()
@@ -165,15 +166,15 @@ fn print(result: &ParseResult) {
             _ if field.required => "missing".into(),
             _ => "not found (optional)".into(),
         };
-        println!("  {:<width$}  {:.2}  {how}", field.name, field.confidence);
+        outln!("  {:<width$}  {:.2}  {how}", field.name, field.confidence);
     }
     for violation in &result.invalid {
-        println!("invalid: {violation}");
+        outln!("invalid: {violation}");
     }
     for note in &result.diagnostics {
         match &note.field {
-            Some(field) => println!("note: {field}: {}", note.message),
-            None => println!("note: {}", note.message),
+            Some(field) => outln!("note: {field}: {}", note.message),
+            None => outln!("note: {}", note.message),
         }
     }
 }
@@ -182,7 +183,7 @@ fn print_telemetry(telemetry: &[Telemetry]) {
     for entry in telemetry {
         let reason = entry.reason.map(|r| format!(" ({})", label(&r)));
         let fields = (!entry.fields.is_empty()).then(|| format!(": {}", entry.fields.join(", ")));
-        println!(
+        outln!(
             "telemetry: {} {}{}{}",
             entry.event,
             label(&entry.action),

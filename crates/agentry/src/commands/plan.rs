@@ -8,7 +8,7 @@ use anyhow::{Result, anyhow};
 
 use super::engine;
 use crate::error::usage;
-use crate::output;
+use crate::output::{self, outln};
 use crate::project::Project;
 
 /// What to plan: a goal, or an issue to split.
@@ -67,9 +67,13 @@ fn plan(project: &Project, request: Request, apply: bool) -> Result<PlanReport> 
 
 fn print(report: &PlanReport) {
     let run = &report.run;
-    println!(
+    outln!(
         "planner run {} ({}): {} after {} answer(s) in {} ms",
-        run.run_id, run.planner, run.outcome, run.attempts, run.duration_ms
+        run.run_id,
+        run.planner,
+        run.outcome,
+        run.attempts,
+        run.duration_ms
     );
     let Some(plan) = &run.plan else { return };
     for (index, step) in plan.steps.iter().enumerate() {
@@ -82,12 +86,14 @@ fn print(report: &PlanReport) {
             true => String::new(),
             false => format!(" (after {})", step.depends_on.join(", ")),
         };
-        println!(
+        outln!(
             "{}: {created}[{}] {}{after}",
-            step.id, step.agent, step.title
+            step.id,
+            step.agent,
+            step.title
         );
     }
     if !report.applied {
-        println!("not applied: run again with --apply to create these issues");
+        outln!("not applied: run again with --apply to create these issues");
     }
 }

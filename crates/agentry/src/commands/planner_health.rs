@@ -3,7 +3,7 @@
 use agentry_core::Timestamp;
 use anyhow::Result;
 
-use crate::output;
+use crate::output::{self, outln};
 use crate::project::Project;
 
 pub fn run(project: &Project, json: bool) -> Result<()> {
@@ -13,7 +13,7 @@ pub fn run(project: &Project, json: bool) -> Result<()> {
     if json {
         return output::json(&report);
     }
-    println!("status: {:?}", report.status);
+    outln!("status: {:?}", report.status);
     for planner in &report.planners {
         for step in &planner.steps {
             let state = match (step.template_found, step.template_active) {
@@ -21,13 +21,15 @@ pub fn run(project: &Project, json: bool) -> Result<()> {
                 (true, false) => "inactive",
                 (true, true) => "active",
             };
-            println!("{} {}: {} {state}", planner.name, step.step, step.template);
+            outln!("{} {}: {} {state}", planner.name, step.step, step.template);
         }
     }
     for alert in &report.alerts {
-        println!(
+        outln!(
             "alert {} ({}): {}",
-            alert.id, alert.severity, alert.description
+            alert.id,
+            alert.severity,
+            alert.description
         );
     }
     Ok(())

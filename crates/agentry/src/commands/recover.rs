@@ -7,6 +7,7 @@ use anyhow::Result;
 
 use super::engine::{build, runtime};
 use crate::error::usage;
+use crate::output::outln;
 use crate::project::Project;
 
 pub fn run(project: &Project, force: bool) -> Result<()> {
@@ -21,10 +22,10 @@ pub fn run(project: &Project, force: bool) -> Result<()> {
     }
     let done = runtime()?.block_on(agentry_engine::recover(&engine))?;
     if done.is_empty() {
-        println!("nothing to recover");
+        outln!("nothing to recover");
     }
     for line in done {
-        println!("{line}");
+        outln!("{line}");
     }
     Ok(())
 }

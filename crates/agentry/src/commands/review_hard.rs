@@ -7,7 +7,7 @@ use agentry_engine::review_hard::{ReviewHardError, request_review_hard};
 use anyhow::Result;
 
 use crate::error::usage;
-use crate::output;
+use crate::output::{self, outln};
 use crate::project::Project;
 
 pub fn run(project: &Project, id: &IssueId, json: bool) -> Result<()> {
@@ -20,7 +20,7 @@ pub fn run(project: &Project, id: &IssueId, json: bool) -> Result<()> {
     if json {
         return output::json(&requested);
     }
-    println!(
+    outln!(
         "{id}: its next review is strict (both reviewers must pass with no failed items; \
          verification runs again in a fresh worktree); it is {}, and the mark is used up \
          when that review completes",

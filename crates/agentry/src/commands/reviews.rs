@@ -5,7 +5,7 @@ use agentry_store::Store;
 use anyhow::Result;
 
 use crate::cli::ReviewsCommand;
-use crate::output;
+use crate::output::{self, outln};
 use crate::project::Project;
 
 pub fn run(project: &Project, command: ReviewsCommand) -> Result<()> {
@@ -17,10 +17,10 @@ pub fn run(project: &Project, command: ReviewsCommand) -> Result<()> {
                 return output::json(&assignments);
             }
             if assignments.is_empty() {
-                println!("no review assignments");
+                outln!("no review assignments");
             }
             for a in assignments {
-                println!("{:<10} {:<20} {}", a.issue_id, a.reviewer, a.assigned_at);
+                outln!("{:<10} {:<20} {}", a.issue_id, a.reviewer, a.assigned_at);
             }
             Ok(())
         }
@@ -30,9 +30,10 @@ pub fn run(project: &Project, command: ReviewsCommand) -> Result<()> {
 
 fn assign(store: &dyn agentry_store::Store, id: &IssueId, reviewer: &str) -> Result<()> {
     let assignment = store.assign_review(id, reviewer, Timestamp::now())?;
-    println!(
+    outln!(
         "{} assigned to review {}",
-        assignment.reviewer, assignment.issue_id
+        assignment.reviewer,
+        assignment.issue_id
     );
     Ok(())
 }

@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use super::engine::{build, runtime, stop_on_signals};
 use crate::cli::RunArgs;
-use crate::output;
+use crate::output::{self, outln};
 use crate::project::Project;
 
 /// How often `merge-watch` looks, as the runbook's daemon does.
@@ -53,7 +53,7 @@ fn print_summary(summary: &RunSummary) {
         .iter()
         .map(|(k, v)| format!("{k} {v}"))
         .collect();
-    println!(
+    outln!(
         "{} sessions: {}",
         summary.sessions,
         if outcomes.is_empty() {
@@ -62,14 +62,14 @@ fn print_summary(summary: &RunSummary) {
             outcomes.join(", ")
         }
     );
-    println!("issues: {}", issues.join(", "));
+    outln!("issues: {}", issues.join(", "));
 }
 
 pub fn dry_run() -> Result<()> {
     let report = runtime()?
         .block_on(agentry_engine::dry_run::dry_run())
         .map_err(anyhow::Error::msg)?;
-    println!("{}", serde_json::to_string(&report)?);
+    outln!("{}", serde_json::to_string(&report)?);
     Ok(())
 }
 
@@ -79,7 +79,7 @@ pub fn merge_watch(project: &Project, once: bool) -> Result<()> {
         let stop = stop_on_signals()?;
         loop {
             for (id, result) in merge_scan(&engine).await.map_err(anyhow::Error::msg)? {
-                println!("{id}: {}", serde_json::to_string(&result)?);
+                outln!("{id}: {}", serde_json::to_string(&result)?);
             }
             if once {
                 return Ok(());

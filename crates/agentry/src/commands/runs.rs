@@ -6,7 +6,7 @@ use agentry_store::session::AgentRun;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::output;
+use crate::output::{self, outln};
 use crate::project::Project;
 
 #[derive(Serialize)]
@@ -35,7 +35,7 @@ pub fn run(project: &Project, issue: Option<&IssueId>, json: bool) -> Result<()>
         return output::json(&report);
     }
     for run in &report.runs {
-        println!(
+        outln!(
             "{:<9} {:<17} {:<9} {:>7} {:>7} {:>9}  {}",
             run.issue_id,
             run.role,
@@ -47,9 +47,14 @@ pub fn run(project: &Project, issue: Option<&IssueId>, json: bool) -> Result<()>
         );
     }
     let t = &report.totals;
-    println!(
+    outln!(
         "{} runs ({} failed): {} tokens in, {} out, {} cached; ${:.4}",
-        t.runs, t.failed, t.tokens_in, t.tokens_out, t.tokens_cache, t.cost_usd
+        t.runs,
+        t.failed,
+        t.tokens_in,
+        t.tokens_out,
+        t.tokens_cache,
+        t.cost_usd
     );
     Ok(())
 }

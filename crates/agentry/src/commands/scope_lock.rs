@@ -9,7 +9,7 @@ use anyhow::Result;
 use super::engine::RUNTIME_DIR;
 use crate::cli::ScopeLockArgs;
 use crate::error::usage;
-use crate::output;
+use crate::output::{self, outln};
 use crate::project::Project;
 
 pub fn run(project: &Project, args: ScopeLockArgs) -> Result<()> {
@@ -21,7 +21,7 @@ pub fn run(project: &Project, args: ScopeLockArgs) -> Result<()> {
             return output::json(&locks);
         }
         if locks.is_empty() {
-            println!("no scope locks");
+            outln!("no scope locks");
         }
         locks.iter().for_each(print);
         return Ok(());
@@ -37,14 +37,14 @@ pub fn run(project: &Project, args: ScopeLockArgs) -> Result<()> {
         return output::json(&changed);
     }
     match args.release {
-        true => println!("{id} released {}", changed.globs.join(" ")),
-        false => println!("{id} locks {}", changed.globs.join(" ")),
+        true => outln!("{id} released {}", changed.globs.join(" ")),
+        false => outln!("{id} locks {}", changed.globs.join(" ")),
     }
     Ok(())
 }
 
 fn print(lock: &ScopeLock) {
-    println!(
+    outln!(
         "{:<10} {}  {}",
         lock.issue_id,
         lock.locked_at,

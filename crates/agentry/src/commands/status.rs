@@ -4,7 +4,7 @@ use agentry_core::Timestamp;
 use agentry_core::health::StatusSnapshot;
 use anyhow::Result;
 
-use crate::output;
+use crate::output::{self, outln};
 use crate::project::Project;
 
 pub fn run(project: &Project, json: bool) -> Result<()> {
@@ -24,25 +24,28 @@ fn print(s: &StatusSnapshot) {
         .iter()
         .map(|(k, v)| format!("{k} {v}"))
         .collect();
-    println!("issues: {}; ready {}", depth.join(", "), s.queue.ready);
-    println!("sessions running: {}", s.sessions.active.len());
+    outln!("issues: {}; ready {}", depth.join(", "), s.queue.ready);
+    outln!("sessions running: {}", s.sessions.active.len());
     let flags: Vec<String> = s
         .flags
         .iter()
         .map(|f| format!("{} {} ({})", f.name, on_off(f.enabled), f.source))
         .collect();
-    println!("flags: {}", flags.join(", "));
+    outln!("flags: {}", flags.join(", "));
     for error in &s.recent_errors {
-        println!(
+        outln!(
             "error: {} {} {}: {}",
-            error.at, error.issue_id, error.event_type, error.reason
+            error.at,
+            error.issue_id,
+            error.event_type,
+            error.reason
         );
     }
     for note in &s.readiness_notes {
-        println!("note: {note}");
+        outln!("note: {note}");
     }
     for action in &s.recommended_actions {
-        println!("action: {action}");
+        outln!("action: {action}");
     }
 }
 

@@ -3,7 +3,7 @@
 use agentry_core::Timestamp;
 use anyhow::Result;
 
-use crate::output;
+use crate::output::{self, outln};
 use crate::project::Project;
 
 pub fn run(project: &Project, json: bool) -> Result<()> {
@@ -13,7 +13,7 @@ pub fn run(project: &Project, json: bool) -> Result<()> {
         return output::json(&digest);
     }
     let Some(digest) = digest else {
-        println!("no change");
+        outln!("no change");
         return Ok(());
     };
     let counts: Vec<String> = digest
@@ -21,9 +21,9 @@ pub fn run(project: &Project, json: bool) -> Result<()> {
         .iter()
         .map(|(t, n)| format!("{t} {n}"))
         .collect();
-    println!("events: {}", counts.join(", "));
+    outln!("events: {}", counts.join(", "));
     for change in &digest.status_changes {
-        println!("{change}");
+        outln!("{change}");
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use super::engine::seed_templates;
 use crate::cli::TemplatesCommand;
-use crate::output;
+use crate::output::{self, out, outln};
 use crate::project::Project;
 
 pub fn run(project: &Project, command: TemplatesCommand) -> Result<()> {
@@ -23,13 +23,13 @@ pub fn run(project: &Project, command: TemplatesCommand) -> Result<()> {
         } => show(&store, &name, version, json),
         TemplatesCommand::Activate { name, version } => {
             store.activate_template(&name, version)?;
-            println!("{name}: version {version} active");
+            outln!("{name}: version {version} active");
             Ok(())
         }
         TemplatesCommand::Deactivate { name } => {
             let was_active = store.deactivate_template(&name)?;
             let what = if was_active { "now" } else { "already" };
-            println!("{name}: {what} without an active version");
+            outln!("{name}: {what} without an active version");
             Ok(())
         }
     }
@@ -45,9 +45,10 @@ fn list(store: &SqliteStore, json: bool) -> Result<()> {
             .active_version
             .map_or("none".to_string(), |v| format!("v{v}"));
         let source = template.source.map_or("-", |s| s.as_str());
-        println!(
+        outln!(
             "{:<18} active {active:<5} of {:<3} {source}",
-            template.name, template.versions
+            template.name,
+            template.versions
         );
     }
     Ok(())
@@ -69,7 +70,7 @@ fn show(store: &SqliteStore, name: &str, version: Option<u32>, json: bool) -> Re
     if json {
         return output::json(chosen);
     }
-    print!("{}", chosen.body);
+    out!("{}", chosen.body);
     Ok(())
 }
 

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::engine::{engine, instant_agent};
 use super::percentile;
 use crate::commands::engine::runtime;
+use crate::output::outln;
 
 const WORKERS: usize = 4;
 /// Issues become ready this far apart, so that a worker is always free.
@@ -55,18 +56,18 @@ pub fn run(issues: usize) -> Result<()> {
         latencies.len()
     );
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    println!(
+    outln!(
         "dispatch latency: {issues} issues becoming ready {SPACING_MS} ms apart, {WORKERS} workers, instant agents"
     );
-    println!(
+    outln!(
         "p50                    {:>10.3} ms  (target ≤ 5 ms)",
         ms(percentile(&latencies, 50.0))
     );
-    println!(
+    outln!(
         "p99                    {:>10.3} ms  (target ≤ 25 ms)",
         ms(percentile(&latencies, 99.0))
     );
-    println!(
+    outln!(
         "max                    {:>10.3} ms",
         ms(percentile(&latencies, 100.0))
     );

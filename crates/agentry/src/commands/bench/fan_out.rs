@@ -13,6 +13,7 @@ use tokio::task::JoinSet;
 
 use super::http_client::{Connection, EventStream, request};
 use super::percentile;
+use crate::output::outln;
 
 const STREAMS: usize = 500;
 const EVENTS: usize = 200;
@@ -74,16 +75,16 @@ pub async fn run(addr: &str, store: &SqliteStore) -> Result<()> {
         }));
     }
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    println!(
+    outln!(
         "event streams: {STREAMS} on /api/v1/events, {EVENTS} tasks posted {} ms apart, the sessions' events beside them",
         SPACING.as_millis()
     );
-    println!(
+    outln!(
         "every stream got every event  {:>4}        ({} events each, in order, once)",
         "yes",
         expected.len()
     );
-    println!(
+    outln!(
         "fan-out p50 / p99      {:>6.2} / {:.2} ms  (from a posted task's event write to each stream's receipt)",
         ms(percentile(&latencies, 50.0)),
         ms(percentile(&latencies, 99.0))

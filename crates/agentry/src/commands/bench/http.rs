@@ -17,6 +17,7 @@ use tokio::task::JoinSet;
 use super::http_client::{Connection, request};
 use super::percentile;
 use super::worktrees::make_repo;
+use crate::output::outln;
 use crate::project::Project;
 
 const WORKERS: usize = 4;
@@ -49,15 +50,15 @@ pub fn run(issues: usize) -> Result<()> {
         "the sessions did not last the measurement"
     );
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    println!(
+    outln!(
         "HTTP API: `agentry serve` with {WORKERS} sessions in flight (agents that wait), {issues} issues; GET /api/v1/tasks/{{id}} over {TASKS} tasks, {CONNECTIONS} kept-alive connections, {} s",
         MEASURE.as_secs()
     );
-    println!(
+    outln!(
         "requests/s             {:>10.0}        (target ≥ 15,000)",
         latencies.len() as f64 / MEASURE.as_secs_f64()
     );
-    println!(
+    outln!(
         "p50 / p99              {:>6.2} / {:.2} ms  (target p99 ≤ 10 ms)",
         ms(percentile(&latencies, 50.0)),
         ms(percentile(&latencies, 99.0))

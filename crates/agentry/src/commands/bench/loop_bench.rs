@@ -11,6 +11,7 @@ use anyhow::Result;
 
 use super::engine::{engine, instant_agent, run_all_passing};
 use super::peak_rss_mib;
+use crate::output::outln;
 
 const WORKERS: usize = 4;
 
@@ -24,16 +25,16 @@ pub fn run(issues: usize) -> Result<()> {
     let store: Arc<dyn Store> = Arc::new(store);
     let engine = engine(store, None, instant_agent(dir.path())?, WORKERS, dir.path())?;
     let (summary, elapsed) = run_all_passing(engine, issues)?;
-    println!(
+    outln!(
         "session loop: {issues} issues, instant scripted agents, no worktrees, SQLite file (WAL), {WORKERS} workers"
     );
-    println!(
+    outln!(
         "sessions/s             {:>10.0}        ({} sessions in {:.2} s; target ≥ 1,000)",
         issues as f64 / elapsed.as_secs_f64(),
         summary.sessions,
         elapsed.as_secs_f64()
     );
-    println!(
+    outln!(
         "peak RSS               {:>10.1} MiB    (target ≤ 80 MB)",
         peak_rss_mib()
     );

@@ -18,6 +18,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 
 use crate::cli::BenchKind;
+use crate::output::outln;
 
 pub fn run(which: Option<BenchKind>, issues: Option<usize>) -> Result<()> {
     match which {
@@ -48,7 +49,7 @@ fn run_in_child(which: &str) -> Result<()> {
     if !status.success() {
         bail!("the {which} benchmark failed ({status})");
     }
-    println!();
+    outln!();
     Ok(())
 }
 

@@ -10,6 +10,7 @@ use agentry_lean::{MAX_INPUT_BYTES, PacketKind, parse};
 use anyhow::{Context, Result, anyhow};
 
 use super::percentile;
+use crate::output::outln;
 
 /// The corpus, read from the source tree the binary was built from.
 const CORPUS: &str = concat!(
@@ -60,7 +61,7 @@ fn largest(cases: &[Case]) -> Result<()> {
         let started = Instant::now();
         parse(kind.schema(), &text)?;
         let elapsed = started.elapsed().as_secs_f64();
-        println!(
+        outln!(
             "a 10 MiB answer, {:<14}  {:>6.0} ms  ({:.0} MB/s)",
             kind.name(),
             elapsed * 1e3,
@@ -77,30 +78,30 @@ fn report(
     times: &[Duration],
 ) {
     let bytes: usize = cases.iter().map(|case| case.text.len()).sum();
-    println!(
+    outln!(
         "parse: {} agent outputs ({} KB) from crates/agentry-lean/testdata/corpus, heuristics only",
         cases.len(),
         bytes / 1000
     );
-    println!(
+    outln!(
         "every required field right   {:>6.1} %  ({right}/{})  (target ≥ 95 %)",
         100.0 * right as f64 / cases.len() as f64,
         cases.len()
     );
     let micros = |pct| percentile(times, pct).as_secs_f64() * 1e6;
-    println!(
+    outln!(
         "parse time per packet        p50 {:.1} µs, p99 {:.1} µs  (target p50 ≤ 50 µs)",
         micros(50.0),
         micros(99.0)
     );
-    println!("accuracy per field:");
+    outln!("accuracy per field:");
     let mut schema = "";
     for ((kind, name), (ok, all)) in fields {
         if *kind != schema {
             schema = kind;
-            println!("  {kind}");
+            outln!("  {kind}");
         }
-        println!(
+        outln!(
             "    {name:<14} {:>6.1} %  ({ok}/{all})",
             100.0 * *ok as f64 / *all as f64
         );

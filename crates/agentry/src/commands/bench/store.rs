@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::output::outln;
 use agentry_core::import::parse_jsonl;
 use agentry_core::{IssueId, NewIssue, Timestamp};
 use agentry_store::{SqliteStore, Store};
@@ -17,7 +18,7 @@ pub fn run(issues: usize) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let now = Timestamp::now();
     let (backlog, links) = backlog_jsonl(issues, now);
-    println!("store benchmark: {issues} issues, {links} depends-on links, SQLite file in WAL mode");
+    outln!("store benchmark: {issues} issues, {links} depends-on links, SQLite file in WAL mode");
     let mut import_times = Vec::new();
     let mut store = None;
     for run in 0..IMPORT_RUNS {
@@ -62,7 +63,7 @@ fn repeat(
 
 fn report(what: &str, times: &[Duration], target: &str) {
     let median = super::percentile(times, 50.0);
-    println!(
+    outln!(
         "{what:<22} median {:>10.3} ms  ({} runs; target ≤ {target})",
         median.as_secs_f64() * 1e3,
         times.len()

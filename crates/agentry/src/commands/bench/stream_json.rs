@@ -2,6 +2,7 @@
 
 use std::time::Instant;
 
+use crate::output::outln;
 use agentry_agents::ClaudeStream;
 use anyhow::Result;
 
@@ -21,10 +22,10 @@ pub fn run() -> Result<()> {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let megabytes = output.len() as f64 / 1e6;
-    println!(
+    outln!(
         "stream-json: {megabytes:.0} MB of recorded Claude Code output ({copies} sessions), {events} events"
     );
-    println!(
+    outln!(
         "throughput             {:>10.1} MB/s  (target ≥ 50 MB/s)",
         megabytes / elapsed
     );

@@ -15,6 +15,7 @@ use anyhow::{Result, bail};
 
 use super::cpu_times;
 use super::engine::{engine, run_all_passing};
+use crate::output::outln;
 
 const WORKERS: usize = 4;
 /// Every role: print a passing verdict and exit.
@@ -42,18 +43,18 @@ pub fn run(issues: usize) -> Result<()> {
     let (_summary, elapsed) = run_all_passing(engine, issues)?;
     let (self_after, children_after) = cpu_times();
     let per = |d: Duration| d.as_secs_f64() * 1e3 / issues as f64;
-    println!(
+    outln!(
         "worktree sessions: {issues} issues, command agents that exit at once, git worktrees, verify `true`, {WORKERS} workers"
     );
-    println!(
+    outln!(
         "orchestrator CPU       {:>10.2} ms per session  (target ≤ 60 ms)",
         per(self_after - self_before)
     );
-    println!(
+    outln!(
         "child CPU (git, agents, verify) {:>6.2} ms per session",
         per(children_after - children_before)
     );
-    println!(
+    outln!(
         "wall time              {:>10.2} ms per session  ({:.1} s in all, {WORKERS} at once)",
         per(elapsed),
         elapsed.as_secs_f64()
