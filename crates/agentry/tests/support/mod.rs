@@ -75,7 +75,7 @@ pub fn agentry_with(
 /// other config variable removed; stdio is left to the caller (for processes a test starts in
 /// the background).
 pub fn agentry_command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_agentry"));
+    let mut cmd = Command::new(binary());
     cmd.current_dir(dir).args(args);
     isolate_git(&mut cmd, dir);
     // Every `SECTION__KEY` variable agentry reads is removed unless the test sets it.
@@ -87,6 +87,13 @@ pub fn agentry_command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Comma
         cmd.env(name, value);
     }
     cmd
+}
+
+/// The agentry binary under test: this build's, or the one `AGENTRY_TEST_BINARY` names, so that
+/// a test can be run against an older build to show it catches what that build got wrong.
+pub fn binary() -> PathBuf {
+    std::env::var_os("AGENTRY_TEST_BINARY")
+        .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_agentry")), PathBuf::from)
 }
 
 /// Sends `signal` to `pid`; a process that is gone already is fine.
