@@ -175,6 +175,21 @@ impl Workspace {
         Ok(cut(text, max_bytes))
     }
 
+    /// Whether branch `agentry/<id>` changes anything at all: its tree differs from the tree
+    /// where it forked from `base`, the change [`Workspace::diff`] shows.
+    pub fn has_change(&self, issue: &IssueId, base: &str) -> Result<bool, WorkspaceError> {
+        let _lock = self.lock();
+        let branch = Self::branch_name(issue);
+        let fork = git::run(&self.root, &["merge-base", base, &branch])?;
+        let trees = [
+            format!("{}^{{tree}}", fork.trim_end()),
+            format!("{branch}^{{tree}}"),
+        ];
+        let shown = git::run(&self.root, &["rev-parse", &trees[0], &trees[1]])?;
+        let mut lines = shown.lines();
+        Ok(lines.next() != lines.next())
+    }
+
     /// The head sha of branch `agentry/<id>`, `None` when there is no such branch.
     pub fn branch_head(&self, issue: &IssueId) -> Result<Option<String>, WorkspaceError> {
         let _lock = self.lock();
