@@ -206,8 +206,10 @@ impl SessionRun {
         };
         let (id, title) = (self.issue.id.clone(), self.issue.title.clone());
         let base = self.engine.settings.base_branch.clone();
+        // Work that cannot be committed is kept under this session's attempt ref.
+        let attempt = self.claim.token as u32;
         tokio::task::spawn_blocking(move || {
-            let commit = workspace.commit_all(&id, &title)?;
+            let commit = workspace.commit_all(&id, &title, attempt)?;
             Ok::<_, agentry_workspace::WorkspaceError>(TurnChange {
                 code_changed_at: commit.map(|c| c.at),
                 branch_changed: workspace.has_change(&id, &base)?,

@@ -13,6 +13,7 @@ mod clashes;
 mod error;
 mod fresh;
 mod git;
+mod issue_tree;
 mod repair;
 mod verify;
 mod workspace;

@@ -43,7 +43,10 @@ pub fn build(project: &Project, max_workers: Option<usize>) -> Result<Arc<Engine
     }
     Ok(Arc::new(Engine {
         store,
-        workspace: Some(Arc::new(Workspace::new(project.root.clone()))),
+        workspace: Some(Arc::new(
+            Workspace::new(project.root.clone())
+                .with_max_commit_bytes(project.config.session.max_commit_bytes),
+        )),
         agents,
         prompts,
         settings,
