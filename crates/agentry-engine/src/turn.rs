@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 
 use crate::driver::SessionRun;
 use crate::prompts::{PromptContext, ReviewContext, VerifyContext};
+use crate::recovery::SESSION_VAR;
 
 /// How much of a diff or verify output goes into a prompt.
 const PROMPT_EXCERPT_BYTES: usize = 48 * 1024;
@@ -247,7 +248,8 @@ impl SessionRun {
             dir,
             self.engine.settings.verify_timeout,
             &log,
-            &[],
+            // Recovery finds a killed run's verify commands by it, as it finds its agents.
+            &[(SESSION_VAR.to_string(), self.claim.session_id.clone())],
             &self.cancel,
         )
         .await;
