@@ -59,11 +59,12 @@ impl Workspace {
         let mut trees = Vec::new();
         for entry in entries {
             let git_dir = entry.map_err(WorkspaceError::io(&admin))?.path();
-            // git writes the path of the worktree's `.git` file there.
+            // git writes the path of the worktree's `.git` file there, absolute or relative
+            // to this folder.
             let Ok(gitdir) = fs::read_to_string(git_dir.join("gitdir")) else {
                 continue;
             };
-            if let Some(work_tree) = Path::new(gitdir.trim_end()).parent() {
+            if let Some(work_tree) = git_dir.join(gitdir.trim_end()).parent() {
                 let work_tree = work_tree.to_path_buf();
                 trees.push(IssueTree { git_dir, work_tree });
             }

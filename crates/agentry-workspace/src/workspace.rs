@@ -127,7 +127,9 @@ impl Workspace {
         let _lock = self.lock();
         let tree = self.issue_tree(issue)?;
         if let Err(err) = tree.check(issue) {
-            let kept = self.keep_attempt(&tree, issue, n)?;
+            // The broken link or branch is what to report; a worktree too far gone to keep
+            // anything from (its folder deleted) keeps nothing.
+            let kept = self.keep_attempt(&tree, issue, n).unwrap_or(None);
             return Err(err.with_kept(kept));
         }
         let bytes = tree.pending()?.bytes;
