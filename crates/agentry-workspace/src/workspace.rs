@@ -320,21 +320,24 @@ impl Workspace {
         n: u32,
     ) -> Result<Option<String>, WorkspaceError> {
         let pending = tree.pending()?;
-        let mut sha = String::new();
-        if pending.files > 0 && pending.bytes <= self.max_commit_bytes {
+        let stash = if pending.files > 0 && pending.bytes <= self.max_commit_bytes {
             // Staged first so that untracked files are in the stash commit's tree too.
             git::run(tree, &["add", "-A"])?;
             let message = format!("agentry attempt {n} of {issue}");
-            sha = run_as_committer(tree, &["stash", "create", &message])?;
-        }
-        let mut sha = sha.trim_end().to_string();
-        if sha.is_empty() {
-            let head = tree.head()?;
-            if self.head_of(issue)?.as_ref() == Some(&head) {
-                return Ok(None);
+            run_as_committer(tree, &["stash", "create", &message])?
+        } else {
+            String::new()
+        };
+        let sha = match stash.trim_end() {
+            "" => {
+                let head = tree.head()?;
+                if self.head_of(issue)?.as_ref() == Some(&head) {
+                    return Ok(None);
+                }
+                head
             }
-            sha = head;
-        }
+            stash => stash.to_string(),
+        };
         let name = free_attempt_ref(&self.root, issue, n)?;
         git::run(&self.root, &["update-ref", &name, &sha])?;
         Ok(Some(name))
