@@ -593,7 +593,9 @@ fn stale_index_locks_are_removed_except_in_held_worktrees() {
         locks.push(lock);
     }
 
-    let removed = ws.remove_stale_index_locks(&[held.clone()]).unwrap();
+    let removed = ws
+        .remove_stale_index_locks(std::slice::from_ref(&held))
+        .unwrap();
 
     assert_eq!(removed.len(), 1, "{removed:?}");
     assert!(removed[0].contains("i-2") && removed[0].contains("index.lock"));
