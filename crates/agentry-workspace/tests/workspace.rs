@@ -602,3 +602,26 @@ fn stale_index_locks_are_removed_except_in_held_worktrees() {
     assert!(locks[0].exists(), "a live session's lock stays");
     assert!(!locks[1].exists());
 }
+
+#[test]
+fn a_worktree_whose_git_file_points_at_the_main_repository_commits_nothing_there() {
+    let (dir, ws) = repo();
+    let root = dir.path();
+    let id = issue("i-1");
+    let path = ws.prepare(&id, "main").unwrap();
+    let main_head = git(root, &["rev-parse", "HEAD"]);
+    let main_git = root.join(".git");
+    fs::write(
+        path.join(".git"),
+        format!("gitdir: {}\n", main_git.display()),
+    )
+    .unwrap();
+    fs::write(path.join("work.txt"), "the agent's work\n").unwrap();
+
+    let err = ws.commit_all(&id, "Agent work", 1).unwrap_err();
+
+    assert!(matches!(err, WorkspaceError::Unlinked { .. }), "{err}");
+    assert!(err.to_string().contains("its .git points to"), "{err}");
+    assert_eq!(git(root, &["rev-parse", "HEAD"]), main_head);
+    assert_eq!(git(root, &["status", "--porcelain"]), "");
+}
