@@ -1,5 +1,6 @@
 //! After a crash: claims whose orchestrator is gone or whose lease expired go back to the
-//! queue, and agent processes a dead orchestrator left behind are stopped.
+//! queue, the agents and verify commands a dead orchestrator left behind are stopped, and
+//! the index locks its git left in the worktrees are removed.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -11,11 +12,12 @@ use agentry_core::{EventType, IssueId, Status, Timestamp};
 use agentry_process::{groups_tagged, is_alive, stop_group};
 use agentry_store::StoreError;
 use agentry_store::session::{AgentRunEnd, Claim, SessionEnd, SessionRecord};
+use tokio::task::JoinSet;
 
 use crate::{Engine, conflict_resolve, fresh_verify};
 
-/// The variable that names an agent's session in its environment.
-const SESSION_VAR: &str = "AGENTRY_SESSION_ID";
+/// The variable that names the session of an agent or a verify command in its environment.
+pub(crate) const SESSION_VAR: &str = "AGENTRY_SESSION_ID";
 
 /// Time a leftover agent gets between SIGTERM and SIGKILL.
 const ORPHAN_GRACE: Duration = Duration::from_secs(2);
@@ -54,7 +56,8 @@ pub async fn recover(engine: &Engine) -> Result<Vec<String>, StoreError> {
         }
     }
     done.extend(unclaimed_in_progress(engine, now)?);
-    done.extend(stop_leftover_agents(engine).await);
+    done.extend(stop_leftover_groups(engine).await);
+    done.extend(remove_stale_index_locks(engine).await);
     mark_orphaned_runs(engine, now)?;
     Ok(done)
 }
@@ -174,10 +177,11 @@ fn take_back(
     Ok(went)
 }
 
-/// Stops the agents of this repository whose session no longer holds a claim: a crashed
-/// orchestrator's agents, found by the session id in their environment and by working in
-/// this repository's worktrees or scratch folder (never another repository's agents).
-async fn stop_leftover_agents(engine: &Engine) -> Vec<String> {
+/// Stops the agents and verify commands of this repository whose session no longer holds a
+/// claim: a crashed orchestrator's, found by the session id in their environment and by
+/// working in this repository's worktrees or scratch folder (never another repository's).
+/// All at once: each gets its grace period side by side with the others.
+async fn stop_leftover_groups(engine: &Engine) -> Vec<String> {
     let live: HashSet<String> = match engine.store.claims() {
         Ok(claims) => claims.into_iter().map(|c| c.session_id).collect(),
         Err(_) => return Vec::new(),
@@ -189,20 +193,45 @@ async fn stop_leftover_agents(engine: &Engine) -> Vec<String> {
         .filter_map(|p| p.canonicalize().ok())
         .collect();
     let mut done = Vec::new();
+    let mut stopping = JoinSet::new();
     for group in groups_tagged(SESSION_VAR) {
         let here = group
             .cwd
             .as_ref()
             .is_some_and(|cwd| places.iter().any(|p| cwd.starts_with(p)));
         if here && !live.contains(&group.tag) {
-            stop_group(group.pid, ORPHAN_GRACE).await;
+            stopping.spawn(stop_group(group.pid, ORPHAN_GRACE));
             done.push(format!(
-                "stopped agent process group {} of ended session {}",
+                "stopped process group {} of ended session {}",
                 group.pid, group.tag
             ));
         }
     }
+    stopping.join_all().await;
     done
+}
+
+/// Removes the `index.lock` files a killed git left in the git dirs of worktrees that no
+/// live session holds, before the next session there trips over them.
+async fn remove_stale_index_locks(engine: &Engine) -> Vec<String> {
+    let Some(workspace) = engine.workspace.clone() else {
+        return Vec::new();
+    };
+    let held: Vec<IssueId> = match engine.store.claims() {
+        Ok(claims) => claims.into_iter().map(|c| c.issue_id).collect(),
+        Err(_) => return Vec::new(),
+    };
+    tokio::task::spawn_blocking(move || workspace.remove_stale_index_locks(&held))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|removed| removed.map_err(|e| e.to_string()))
+        .unwrap_or_else(|err| {
+            tracing::warn!(
+                operation = "recovery",
+                "cannot remove stale index locks: {err}"
+            );
+            Vec::new()
+        })
 }
 
 /// Agent runs still open in the store whose issue nobody holds: their orchestrator is gone.

@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 
 use crate::driver::SessionRun;
 use crate::prompts::{PromptContext, ReviewContext, VerifyContext};
+use crate::recovery::SESSION_VAR;
 
 /// How much of a diff or verify output goes into a prompt.
 const PROMPT_EXCERPT_BYTES: usize = 48 * 1024;
@@ -54,8 +55,8 @@ impl SessionRun {
             }
             return Err(format!("{role} agent failed: {}", failure.describe()));
         }
-        let code_changed_at = self.commit().await?;
-        Ok(input_after(role, &outcome.text, code_changed_at))
+        let change = self.commit().await?;
+        Ok(input_after(role, &outcome.text, change))
     }
 
     async fn agent_request(
@@ -195,17 +196,29 @@ impl SessionRun {
             .map_err(|e| e.to_string())
     }
 
-    /// Commits what the turn changed; the commit's time is when the code last changed.
-    async fn commit(&self) -> Result<Option<Timestamp>, String> {
+    /// Commits what the turn changed, and says whether the branch then changes anything.
+    async fn commit(&self) -> Result<TurnChange, String> {
         let Some(workspace) = self.engine.workspace.clone() else {
-            return Ok(None);
+            // No repository, no branch to compare with: nothing says the work is empty.
+            return Ok(TurnChange {
+                code_changed_at: None,
+                branch_changed: true,
+            });
         };
         let (id, title) = (self.issue.id.clone(), self.issue.title.clone());
-        let commit = tokio::task::spawn_blocking(move || workspace.commit_all(&id, &title))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
-        Ok(commit.map(|c| c.at))
+        let base = self.engine.settings.base_branch.clone();
+        // Work that cannot be committed is kept under this session's attempt ref.
+        let attempt = self.claim.token as u32;
+        tokio::task::spawn_blocking(move || {
+            let commit = workspace.commit_all(&id, &title, attempt)?;
+            Ok::<_, agentry_workspace::WorkspaceError>(TurnChange {
+                code_changed_at: commit.map(|c| c.at),
+                branch_changed: workspace.has_change(&id, &base)?,
+            })
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
     }
 
     /// Runs the issue's verify commands in the worktree. An issue without any passes with
@@ -235,7 +248,8 @@ impl SessionRun {
             dir,
             self.engine.settings.verify_timeout,
             &log,
-            &[],
+            // Recovery finds a killed run's verify commands by it, as it finds its agents.
+            &[(SESSION_VAR.to_string(), self.claim.session_id.clone())],
             &self.cancel,
         )
         .await;
@@ -262,21 +276,40 @@ impl SessionRun {
     }
 }
 
+/// What a turn's commit left: when the code last changed (the commit's time, `None` without
+/// a commit), and whether the branch changes anything against its fork point.
+struct TurnChange {
+    code_changed_at: Option<Timestamp>,
+    branch_changed: bool,
+}
+
 /// The session's next input from what a successful turn answered.
-fn input_after(role: Role, text: &str, code_changed_at: Option<Timestamp>) -> Input {
+fn input_after(role: Role, text: &str, change: TurnChange) -> Input {
+    let TurnChange {
+        code_changed_at,
+        branch_changed,
+    } = change;
     match role {
         Role::SpecReviewer | Role::QualityReviewer => Input::Reviewed {
             verdict: agentry_lean::review_verdict(text),
             code_changed_at,
+            branch_changed,
         },
         Role::Implementer => match crate::question::read_question(text) {
             Some(asked) => Input::Asked {
                 asked,
                 code_changed_at,
+                branch_changed,
             },
-            None => Input::AgentDone { code_changed_at },
+            None => Input::AgentDone {
+                code_changed_at,
+                branch_changed,
+            },
         },
-        Role::Fixer => Input::AgentDone { code_changed_at },
+        Role::Fixer => Input::AgentDone {
+            code_changed_at,
+            branch_changed,
+        },
     }
 }
 

@@ -1,6 +1,6 @@
 //! Running the `git` program.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::WorkspaceError;
@@ -9,11 +9,43 @@ use crate::WorkspaceError;
 /// when agentry itself runs inside a git hook.
 const REPOSITORY_ENV: [&str; 3] = ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"];
 
-/// Runs git in `dir` and returns its stdout; any exit but 0 is an error.
-pub(crate) fn run(dir: &Path, args: &[impl AsRef<str>]) -> Result<String, WorkspaceError> {
-    let output = invoke(dir, args)?;
+/// Where a git command runs.
+pub(crate) trait Place {
+    /// `git` with the options that put it there.
+    fn git(&self) -> Command;
+}
+
+/// A directory: git finds the repository from there.
+impl Place for Path {
+    fn git(&self) -> Command {
+        let mut command = Command::new("git");
+        command.arg("-C").arg(self);
+        command
+    }
+}
+
+impl Place for PathBuf {
+    fn git(&self) -> Command {
+        self.as_path().git()
+    }
+}
+
+/// Runs git at `place` and returns its stdout; any exit but 0 is an error.
+pub(crate) fn run(
+    place: &(impl Place + ?Sized),
+    args: &[impl AsRef<str>],
+) -> Result<String, WorkspaceError> {
+    run_bytes(place, args).map(|stdout| String::from_utf8_lossy(&stdout).into_owned())
+}
+
+/// As [`run`], with stdout as git wrote it: paths that are not UTF-8 survive.
+pub(crate) fn run_bytes(
+    place: &(impl Place + ?Sized),
+    args: &[impl AsRef<str>],
+) -> Result<Vec<u8>, WorkspaceError> {
+    let output = invoke(place, args)?;
     if output.status.success() {
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+        Ok(output.stdout)
     } else {
         Err(failure(args, &output))
     }
@@ -22,10 +54,10 @@ pub(crate) fn run(dir: &Path, args: &[impl AsRef<str>]) -> Result<String, Worksp
 /// Runs a git command whose exit code 1 means "no" (a missing ref or key, not an ancestor,
 /// differences found): `None` then, its stdout on 0, an error on anything else.
 pub(crate) fn probe(
-    dir: &Path,
+    place: &(impl Place + ?Sized),
     args: &[impl AsRef<str>],
 ) -> Result<Option<String>, WorkspaceError> {
-    let output = invoke(dir, args)?;
+    let output = invoke(place, args)?;
     match output.status.code() {
         Some(0) => Ok(Some(String::from_utf8_lossy(&output.stdout).into_owned())),
         Some(1) => Ok(None),
@@ -36,10 +68,10 @@ pub(crate) fn probe(
 /// Runs a git command whose exit code 1 is an answer that comes with output (merge-tree's
 /// "the merge conflicts"): `(true, stdout)` on 0, `(false, stdout)` on 1, an error otherwise.
 pub(crate) fn run_answering(
-    dir: &Path,
+    place: &(impl Place + ?Sized),
     args: &[impl AsRef<str>],
 ) -> Result<(bool, String), WorkspaceError> {
-    let output = invoke(dir, args)?;
+    let output = invoke(place, args)?;
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     match output.status.code() {
         Some(0) => Ok((true, stdout)),
@@ -48,12 +80,12 @@ pub(crate) fn run_answering(
     }
 }
 
-fn invoke(dir: &Path, args: &[impl AsRef<str>]) -> Result<Output, WorkspaceError> {
-    let mut command = Command::new("git");
-    command
-        .arg("-C")
-        .arg(dir)
-        .args(args.iter().map(AsRef::as_ref));
+fn invoke(
+    place: &(impl Place + ?Sized),
+    args: &[impl AsRef<str>],
+) -> Result<Output, WorkspaceError> {
+    let mut command = place.git();
+    command.args(args.iter().map(AsRef::as_ref));
     for name in REPOSITORY_ENV {
         command.env_remove(name);
     }

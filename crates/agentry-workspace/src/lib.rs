@@ -3,7 +3,9 @@
 //! the work of a failed attempt before a retry, diffs a branch against its base, sees when a
 //! person has merged it, repairs what a crash left behind, makes throw-away checkouts of a
 //! branch's committed head, and runs the verify commands.
-//! Every git operation runs the `git` program; there is no git library.
+//! Every git operation runs the `git` program; there is no git library. On an issue's worktree
+//! git is given the worktree's git dir (found from the main repository) and work tree, never
+//! left to search from inside a folder the agent controls.
 //!
 //! Of agentry's crates it may depend only on `agentry-core` and `agentry-process`.
 
@@ -13,6 +15,7 @@ mod clashes;
 mod error;
 mod fresh;
 mod git;
+mod issue_tree;
 mod repair;
 mod verify;
 mod workspace;

@@ -4,6 +4,8 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use agentry_core::IssueId;
+
 use crate::worktrees::{self, canonical};
 use crate::{Workspace, WorkspaceError, git};
 
@@ -16,12 +18,37 @@ impl Workspace {
     pub fn repair(&self) -> Result<Vec<String>, WorkspaceError> {
         let _lock = self.lock();
         let mut repaired = self.prune()?;
+        repaired.extend(self.remove_index_locks(&[])?);
         let ours = self.issue_worktrees()?;
-        for worktree in &ours {
-            repaired.extend(remove_index_lock(worktree)?);
-        }
         repaired.extend(self.remove_unknown_dirs(&ours)?);
         Ok(repaired)
+    }
+
+    /// Removes the `index.lock` files a killed git left in the git dirs of the issue
+    /// worktrees, except those of the issues in `held`: a live session's git may be holding
+    /// its lock. Returns what it removed, one line each, for a log.
+    pub fn remove_stale_index_locks(
+        &self,
+        held: &[IssueId],
+    ) -> Result<Vec<String>, WorkspaceError> {
+        let _lock = self.lock();
+        self.remove_index_locks(held)
+    }
+
+    fn remove_index_locks(&self, held: &[IssueId]) -> Result<Vec<String>, WorkspaceError> {
+        let dir = canonical(&self.worktrees_dir());
+        let held: Vec<PathBuf> = held
+            .iter()
+            .map(|id| canonical(&self.worktree_path(id)))
+            .collect();
+        let mut removed = Vec::new();
+        for tree in self.registered_trees()? {
+            let path = canonical(&tree.work_tree);
+            if path.starts_with(&dir) && !held.contains(&path) {
+                removed.extend(remove_index_lock(&tree.git_dir)?);
+            }
+        }
+        Ok(removed)
     }
 
     fn prune(&self) -> Result<Vec<String>, WorkspaceError> {
@@ -70,10 +97,10 @@ impl Workspace {
     }
 }
 
-fn remove_index_lock(worktree: &Path) -> Result<Option<String>, WorkspaceError> {
-    let found = git::run(worktree, &["rev-parse", "--git-path", "index.lock"])?;
-    // git prints the path relative to the worktree or absolute; join handles both.
-    let lock = worktree.join(found.trim_end());
+/// Removes `index.lock` from a worktree's git dir (found from the repository, never through
+/// the worktree's own `.git`, which may lead elsewhere).
+fn remove_index_lock(git_dir: &Path) -> Result<Option<String>, WorkspaceError> {
+    let lock = git_dir.join("index.lock");
     match fs::remove_file(&lock) {
         Ok(()) => Ok(Some(format!("removed stale {}", lock.display()))),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),

@@ -7,6 +7,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use agentry_core::{IssueId, Timestamp};
 
+use crate::issue_tree::IssueTree;
 use crate::worktrees::{self, Registered};
 use crate::{WorkspaceError, git};
 
@@ -21,16 +22,18 @@ const FALLBACK_IDENTITY: [(&str, &str); 2] = [
     ("user.email", "agentry@localhost"),
 ];
 
-/// A repository whose issues each get a branch and a worktree. Keep one per repository and
-/// share it: its lock is what keeps concurrent sessions' git commands from racing on the
 /// The trailer line that ties a commit to its issue: `Agentry-Issue: <id>`.
 pub const ISSUE_TRAILER: &str = "Agentry-Issue";
 
+/// A repository whose issues each get a branch and a worktree. Keep one per repository and
+/// share it: its lock is what keeps concurrent sessions' git commands from racing on the
 /// repository's shared files.
 #[derive(Debug)]
 pub struct Workspace {
     pub(crate) root: PathBuf,
     lock: Mutex<()>,
+    /// The most bytes one commit, or one kept attempt, may add.
+    max_commit_bytes: u64,
 }
 
 /// A commit made in an issue's worktree.
@@ -57,7 +60,15 @@ impl Workspace {
         Self {
             root,
             lock: Mutex::new(()),
+            max_commit_bytes: u64::MAX,
         }
+    }
+
+    /// The same workspace refusing to commit, or keep as an attempt, a change that adds more
+    /// than `bytes`.
+    pub fn with_max_commit_bytes(mut self, bytes: u64) -> Self {
+        self.max_commit_bytes = bytes;
+        self
     }
 
     /// `.agentry/worktrees/<issue-id>` under the root.
@@ -72,20 +83,17 @@ impl Workspace {
 
     /// Creates the issue's worktree on branch `agentry/<id>`, starting the branch at `start` (a
     /// branch name or commit). A branch that already exists (a retry) is checked out as it is,
-    /// not reset to `start`; a worktree already at the path for that branch is reused.
-    /// Returns the worktree's path.
+    /// not reset to `start`; a worktree already registered at the path is reused (whatever a
+    /// crashed session's agent left checked out there, [`Workspace::save_attempt`] puts the
+    /// branch back). Returns the worktree's path.
     pub fn prepare(&self, issue: &IssueId, start: &str) -> Result<PathBuf, WorkspaceError> {
         let _lock = self.lock();
         let path = self.worktree_path(issue);
         let branch = Self::branch_name(issue);
         if path.exists() {
-            let ours = self
-                .registration(&path)?
-                .is_some_and(|w| w.branch.as_deref() == Some(&format!("refs/heads/{branch}")));
-            return if ours {
-                Ok(path)
-            } else {
-                Err(WorkspaceError::Occupied { path, branch })
+            return match self.registration(&path)? {
+                Some(_) => Ok(path),
+                None => Err(WorkspaceError::Occupied { path, branch }),
             };
         }
         self.exclude_worktrees()?;
@@ -103,56 +111,81 @@ impl Workspace {
         Ok(path)
     }
 
-    /// Stages everything (`git add -A`) and commits it with the message
-    /// `<title>\n\nAgentry-Issue: <id>`. `None` when nothing changed. Where the repository has no
-    /// user.name or user.email, the commit is made as `agentry <agentry@localhost>`.
+    /// Stages everything (`git add -A`) and commits it on branch `agentry/<id>` with the
+    /// message `<title>\n\nAgentry-Issue: <id>`. `None` when nothing changed. Where the
+    /// repository has no user.name or user.email, the commit is made as
+    /// `agentry <agentry@localhost>`. A worktree no longer linked to the repository, or no
+    /// longer on its branch, is an error; what it holds is kept first as attempt `n` (see
+    /// [`Workspace::save_attempt`]). A change adding more than the workspace's
+    /// `max_commit_bytes` is an error, and nothing of it is stored.
     pub fn commit_all(
         &self,
         issue: &IssueId,
         title: &str,
+        n: u32,
     ) -> Result<Option<Commit>, WorkspaceError> {
         let _lock = self.lock();
-        let dir = self.worktree_path(issue);
-        git::run(&dir, &["add", "-A"])?;
-        if git::probe(&dir, &["diff", "--cached", "--quiet"])?.is_some() {
+        let tree = self.issue_tree(issue)?;
+        if let Err(err) = tree.check(issue) {
+            // The broken link or branch is what to report; a worktree too far gone to keep
+            // anything from (its folder deleted) keeps nothing.
+            let kept = self.keep_attempt(&tree, issue, n).unwrap_or(None);
+            return Err(err.with_kept(kept));
+        }
+        let bytes = tree.pending()?.bytes;
+        if bytes > self.max_commit_bytes {
+            let limit = self.max_commit_bytes;
+            return Err(WorkspaceError::TooLarge { bytes, limit });
+        }
+        git::run(&tree, &["add", "-A"])?;
+        if git::probe(&tree, &["diff", "--cached", "--quiet"])?.is_some() {
             return Ok(None);
         }
         let message = format!("{title}\n\n{ISSUE_TRAILER}: {issue}");
         // --no-verify: the verify gate is agentry's check; a repository's pre-commit hook
         // failing must not lose the agent's work.
-        run_as_committer(&dir, &["commit", "--quiet", "--no-verify", "-m", &message])?;
-        last_commit(&dir).map(Some)
+        run_as_committer(&tree, &["commit", "--quiet", "--no-verify", "-m", &message])?;
+        last_commit(&tree).map(Some)
     }
 
-    /// Before a retry resets the worktree: keeps uncommitted work (tracked changes and untracked
-    /// files) as a commit under `refs/agentry/attempts/<id>/<n>`, then resets the worktree to
-    /// its branch head and removes untracked files. Returns the ref's name when something was
-    /// kept.
+    /// Before a retry resets the worktree: keeps its work as a commit under
+    /// `refs/agentry/attempts/<id>/<m>`, `m` the first number from `n` not taken yet, then
+    /// puts HEAD back on the issue's branch, resets the worktree to the branch head and removes
+    /// untracked files. The work kept is the uncommitted change (tracked changes and untracked
+    /// files, unless it adds more than `max_commit_bytes`) on top of HEAD, or HEAD alone when
+    /// it left the branch. Returns the ref's name when something was kept. A worktree no
+    /// longer linked to the repository is an error and is left as it is.
     pub fn save_attempt(&self, issue: &IssueId, n: u32) -> Result<Option<String>, WorkspaceError> {
         let _lock = self.lock();
-        let dir = self.worktree_path(issue);
-        let status = git::run(&dir, &["status", "--porcelain", "--untracked-files=all"])?;
-        let kept = if status.trim().is_empty() {
-            None
-        } else {
-            keep_attempt(&dir, issue, n)?
-        };
-        git::run(&dir, &["reset", "--hard", "--quiet"])?;
-        git::run(&dir, &["clean", "-fd", "--quiet"])?;
+        let tree = self.issue_tree(issue)?;
+        tree.check_link()?;
+        let kept = self.keep_attempt(&tree, issue, n)?;
+        let branch = format!("refs/heads/{}", Self::branch_name(issue));
+        git::run(&tree, &["symbolic-ref", "HEAD", &branch])?;
+        git::run(&tree, &["reset", "--hard", "--quiet"])?;
+        git::run(&tree, &["clean", "-fd", "--quiet"])?;
         Ok(kept)
     }
 
     /// Removes the issue's worktree (`git worktree remove --force`, then `git worktree prune`);
-    /// the branch stays. A directory at the path that git does not know is left to
-    /// [`Workspace::repair`].
+    /// the branch stays. A worktree whose link to the repository is gone is deleted as a
+    /// folder (git refuses to remove it); a directory at the path that git does not know is
+    /// left to [`Workspace::repair`].
     pub fn remove(&self, issue: &IssueId) -> Result<(), WorkspaceError> {
         let _lock = self.lock();
-        let registered = self.registration(&self.worktree_path(issue))?;
-        if registered.is_some_and(|w| !w.prunable) {
-            git::run(
-                &self.root,
-                &["worktree", "remove", "--force", &relative_path(issue)],
-            )?;
+        let path = self.worktree_path(issue);
+        let linked = self.issue_tree(issue).map(|tree| tree.check_link().is_ok());
+        match linked {
+            Ok(true) => {
+                git::run(
+                    &self.root,
+                    &["worktree", "remove", "--force", &relative_path(issue)],
+                )?;
+            }
+            Ok(false) if path.exists() => {
+                fs::remove_dir_all(&path).map_err(WorkspaceError::io(&path))?;
+            }
+            _ => {}
         }
         git::run(&self.root, &["worktree", "prune"])?;
         Ok(())
@@ -168,11 +201,27 @@ impl Workspace {
         max_bytes: usize,
     ) -> Result<String, WorkspaceError> {
         let _lock = self.lock();
-        let dir = self.worktree_path(issue);
-        let fork = git::run(&dir, &["merge-base", base, "HEAD"])?;
+        let tree = self.issue_tree(issue)?;
+        tree.check(issue)?;
+        let fork = git::run(&tree, &["merge-base", base, "HEAD"])?;
         let range = format!("{}..HEAD", fork.trim_end());
-        let text = git::run(&dir, &["diff", "--no-color", "--no-ext-diff", &range])?;
+        let text = git::run(&tree, &["diff", "--no-color", "--no-ext-diff", &range])?;
         Ok(cut(text, max_bytes))
+    }
+
+    /// Whether branch `agentry/<id>` changes anything at all: its tree differs from the tree
+    /// where it forked from `base`, the change [`Workspace::diff`] shows.
+    pub fn has_change(&self, issue: &IssueId, base: &str) -> Result<bool, WorkspaceError> {
+        let _lock = self.lock();
+        let branch = Self::branch_name(issue);
+        let fork = git::run(&self.root, &["merge-base", base, &branch])?;
+        let trees = [
+            format!("{}^{{tree}}", fork.trim_end()),
+            format!("{branch}^{{tree}}"),
+        ];
+        let shown = git::run(&self.root, &["rev-parse", &trees[0], &trees[1]])?;
+        let mut lines = shown.lines();
+        Ok(lines.next() != lines.next())
     }
 
     /// The head sha of branch `agentry/<id>`, `None` when there is no such branch.
@@ -259,38 +308,72 @@ fn relative_path(issue: &IssueId) -> String {
     format!("{WORKTREES_DIR}/{issue}")
 }
 
-fn keep_attempt(dir: &Path, issue: &IssueId, n: u32) -> Result<Option<String>, WorkspaceError> {
-    // Staged first so that untracked files are in the stash commit's tree too.
-    git::run(dir, &["add", "-A"])?;
-    let message = format!("agentry attempt {n} of {issue}");
-    let stash = run_as_committer(dir, &["stash", "create", &message])?;
-    let sha = stash.trim_end();
-    if sha.is_empty() {
-        return Ok(None);
+impl Workspace {
+    /// Keeps the worktree's work under the first free `refs/agentry/attempts/<id>/<m>` from
+    /// `n`: the uncommitted change on top of HEAD (when it is within `max_commit_bytes`), or
+    /// HEAD alone when it left the issue's branch. The ref's name, or `None` when there was
+    /// nothing to keep.
+    fn keep_attempt(
+        &self,
+        tree: &IssueTree,
+        issue: &IssueId,
+        n: u32,
+    ) -> Result<Option<String>, WorkspaceError> {
+        let pending = tree.pending()?;
+        let stash = if pending.files > 0 && pending.bytes <= self.max_commit_bytes {
+            // Staged first so that untracked files are in the stash commit's tree too.
+            git::run(tree, &["add", "-A"])?;
+            let message = format!("agentry attempt {n} of {issue}");
+            run_as_committer(tree, &["stash", "create", &message])?
+        } else {
+            String::new()
+        };
+        let sha = match stash.trim_end() {
+            "" => {
+                let head = tree.head()?;
+                if self.head_of(issue)?.as_ref() == Some(&head) {
+                    return Ok(None);
+                }
+                head
+            }
+            stash => stash.to_string(),
+        };
+        let name = free_attempt_ref(&self.root, issue, n)?;
+        git::run(&self.root, &["update-ref", &name, &sha])?;
+        Ok(Some(name))
     }
-    let name = format!("refs/agentry/attempts/{issue}/{n}");
-    git::run(dir, &["update-ref", &name, sha])?;
-    Ok(Some(name))
+}
+
+/// `refs/agentry/attempts/<id>/<m>` for the first `m` from `n` that no ref has.
+fn free_attempt_ref(root: &Path, issue: &IssueId, n: u32) -> Result<String, WorkspaceError> {
+    let mut m = n;
+    loop {
+        let name = format!("refs/agentry/attempts/{issue}/{m}");
+        if git::probe(root, &["rev-parse", "--verify", "--quiet", &name])?.is_none() {
+            return Ok(name);
+        }
+        m += 1;
+    }
 }
 
 /// Runs a git command that makes commits, naming agentry for whichever of user.name and
 /// user.email the repository leaves unset or empty. Only this command sees the fallback, and
 /// `GIT_AUTHOR_*`/`GIT_COMMITTER_*` variables still win over it.
-fn run_as_committer(dir: &Path, args: &[&str]) -> Result<String, WorkspaceError> {
+fn run_as_committer(tree: &IssueTree, args: &[&str]) -> Result<String, WorkspaceError> {
     let mut full = Vec::new();
     for (key, fallback) in FALLBACK_IDENTITY {
-        let value = git::probe(dir, &["config", "--get", key])?;
+        let value = git::probe(tree, &["config", "--get", key])?;
         if value.is_none_or(|v| v.trim().is_empty()) {
             full.extend(["-c".to_string(), format!("{key}={fallback}")]);
         }
     }
     full.extend(args.iter().map(|arg| arg.to_string()));
-    git::run(dir, &full)
+    git::run(tree, &full)
 }
 
-fn last_commit(dir: &Path) -> Result<Commit, WorkspaceError> {
+fn last_commit(tree: &IssueTree) -> Result<Commit, WorkspaceError> {
     let args = ["log", "-1", "--format=%H %ct"];
-    let shown = git::run(dir, &args)?;
+    let shown = git::run(tree, &args)?;
     let parsed = shown
         .trim_end()
         .split_once(' ')

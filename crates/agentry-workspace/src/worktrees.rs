@@ -8,8 +8,6 @@ use crate::{WorkspaceError, git};
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Registered {
     pub(crate) path: PathBuf,
-    /// The full ref, `refs/heads/...`; `None` when detached.
-    pub(crate) branch: Option<String>,
     /// Its directory is gone; `git worktree prune` will forget it.
     pub(crate) prunable: bool,
 }
@@ -28,15 +26,12 @@ fn parse(porcelain: &str) -> Vec<Registered> {
         if let Some(path) = line.strip_prefix("worktree ") {
             found.push(Registered {
                 path: path.into(),
-                branch: None,
                 prunable: false,
             });
-        } else if let Some(last) = found.last_mut() {
-            if let Some(branch) = line.strip_prefix("branch ") {
-                last.branch = Some(branch.to_string());
-            } else if line == "prunable" || line.starts_with("prunable ") {
-                last.prunable = true;
-            }
+        } else if let Some(last) = found.last_mut()
+            && (line == "prunable" || line.starts_with("prunable "))
+        {
+            last.prunable = true;
         }
     }
     found
@@ -57,7 +52,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_branches_detached_and_prunable_entries() {
+    fn parses_paths_and_prunable_entries() {
         let porcelain = "worktree /r\nHEAD 1111\nbranch refs/heads/main\n\n\
                          worktree /r/.agentry/worktrees/i-1\nHEAD 2222\ndetached\n\n\
                          worktree /r/.agentry/worktrees/i-2\nHEAD 3333\nbranch refs/heads/agentry/i-2\n\
@@ -67,17 +62,14 @@ mod tests {
             vec![
                 Registered {
                     path: "/r".into(),
-                    branch: Some("refs/heads/main".into()),
                     prunable: false
                 },
                 Registered {
                     path: "/r/.agentry/worktrees/i-1".into(),
-                    branch: None,
                     prunable: false
                 },
                 Registered {
                     path: "/r/.agentry/worktrees/i-2".into(),
-                    branch: Some("refs/heads/agentry/i-2".into()),
                     prunable: true
                 },
             ]

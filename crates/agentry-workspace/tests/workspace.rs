@@ -100,7 +100,7 @@ fn a_retry_keeps_the_branch_commits() {
     let id = issue("i-1");
     let path = ws.prepare(&id, "main").unwrap();
     fs::write(path.join("feature"), "done\n").unwrap();
-    let commit = ws.commit_all(&id, "Add feature").unwrap().unwrap();
+    let commit = ws.commit_all(&id, "Add feature", 1).unwrap().unwrap();
     ws.remove(&id).unwrap();
     advance_main(dir.path(), "later");
 
@@ -119,7 +119,7 @@ fn commit_all_without_changes_makes_no_commit() {
     let id = issue("i-1");
     ws.prepare(&id, "main").unwrap();
     let before = ws.branch_head(&id).unwrap();
-    assert_eq!(ws.commit_all(&id, "Nothing").unwrap(), None);
+    assert_eq!(ws.commit_all(&id, "Nothing", 1).unwrap(), None);
     assert_eq!(ws.branch_head(&id).unwrap(), before);
 }
 
@@ -136,7 +136,7 @@ fn commit_all_commits_everything_as_agentry_when_nobody_is_configured() {
     fs::write(path.join("new"), "untracked\n").unwrap();
     let started = Timestamp::now();
 
-    let commit = ws.commit_all(&id, "Fix the greeting").unwrap().unwrap();
+    let commit = ws.commit_all(&id, "Fix the greeting", 1).unwrap().unwrap();
 
     assert_eq!(ws.branch_head(&id).unwrap().as_ref(), Some(&commit.sha));
     assert_eq!(
@@ -168,7 +168,7 @@ fn commit_all_keeps_a_configured_identity() {
     let id = issue("i-1");
     let path = ws.prepare(&id, "main").unwrap();
     fs::write(path.join("new"), "x").unwrap();
-    ws.commit_all(&id, "Add").unwrap().unwrap();
+    ws.commit_all(&id, "Add", 1).unwrap().unwrap();
     assert_eq!(
         git(&path, &["log", "-1", "--format=%an <%ae>"]),
         "Alice <alice@example.com>"
@@ -244,7 +244,7 @@ fn diff_shows_the_branch_change_and_is_cut_at_max_bytes() {
     let id = issue("i-1");
     let path = ws.prepare(&id, "main").unwrap();
     fs::write(path.join("feature"), "hello from the branch\n").unwrap();
-    ws.commit_all(&id, "Add feature").unwrap().unwrap();
+    ws.commit_all(&id, "Add feature", 1).unwrap().unwrap();
     advance_main(dir.path(), "later");
 
     let full = ws.diff(&id, "main", 1 << 20).unwrap();
@@ -268,7 +268,7 @@ fn merged_into_sees_a_merge_into_the_base() {
     let id = issue("i-1");
     let path = ws.prepare(&id, "main").unwrap();
     fs::write(path.join("feature"), "x").unwrap();
-    let commit = ws.commit_all(&id, "Add feature").unwrap().unwrap();
+    let commit = ws.commit_all(&id, "Add feature", 1).unwrap().unwrap();
     assert_eq!(ws.merged_into(&id, "main").unwrap(), None);
 
     git(
@@ -299,7 +299,7 @@ fn a_branch_without_the_issue_commit_is_not_merge_evidence() {
     let other = issue("i-5");
     let path = ws.prepare(&other, "main").unwrap();
     fs::write(path.join("other"), "x").unwrap();
-    ws.commit_all(&other, "Other work").unwrap();
+    ws.commit_all(&other, "Other work", 1).unwrap();
     git(
         dir.path(),
         &["merge", "-q", "--no-ff", "-m", "merge", "agentry/i-5"],
@@ -353,7 +353,7 @@ fn repair_prunes_removes_strays_and_stale_locks() {
     assert!(!git(dir.path(), &["worktree", "list"]).contains("i-2"));
     fs::write(locked.join("README"), "git works again\n").unwrap();
     assert!(
-        ws.commit_all(&issue("i-3"), "After repair")
+        ws.commit_all(&issue("i-3"), "After repair", 1)
             .unwrap()
             .is_some()
     );
@@ -411,7 +411,7 @@ fn a_fresh_checkout_holds_only_what_the_branch_committed_and_is_removed_without_
     let id = issue("i-1");
     let path = ws.prepare(&id, "main").unwrap();
     fs::write(path.join("feature"), "done\n").unwrap();
-    ws.commit_all(&id, "Add feature").unwrap().unwrap();
+    ws.commit_all(&id, "Add feature", 1).unwrap().unwrap();
     fs::write(path.join("uncommitted"), "only here\n").unwrap();
 
     let fresh = dir.path().join("scratch/fresh");
@@ -431,4 +431,197 @@ fn a_fresh_checkout_holds_only_what_the_branch_committed_and_is_removed_without_
         path.join("uncommitted").exists(),
         "the issue's worktree is untouched"
     );
+}
+
+/// Whether the repository at `dir` stores an object with `content`'s blob id.
+fn stores_blob(dir: &Path, content: &str) -> bool {
+    let file = dir.join(".probe-blob");
+    fs::write(&file, content).unwrap();
+    let sha = git(dir, &["hash-object", "--no-filters", ".probe-blob"]);
+    fs::remove_file(&file).unwrap();
+    Command::new("git")
+        .args(["-C", &dir.to_string_lossy(), "cat-file", "-e", &sha])
+        .status()
+        .unwrap()
+        .success()
+}
+
+#[test]
+fn a_worktree_whose_git_file_is_deleted_commits_nothing_anywhere_and_keeps_its_work() {
+    let (dir, ws) = repo();
+    let root = dir.path();
+    let id = issue("i-1");
+    let path = ws.prepare(&id, "main").unwrap();
+    // The user's own uncommitted work in the main checkout.
+    fs::write(root.join("README"), "the user's edit\n").unwrap();
+    fs::write(root.join("draft.txt"), "the user's draft\n").unwrap();
+    let main_head = git(root, &["rev-parse", "HEAD"]);
+    // The agent cuts its worktree off: git in there now finds the main repository.
+    fs::remove_file(path.join(".git")).unwrap();
+    fs::write(path.join("work.txt"), "the agent's work\n").unwrap();
+
+    let err = ws.commit_all(&id, "Agent work", 3).unwrap_err();
+
+    assert!(matches!(err, WorkspaceError::Unlinked { .. }), "{err}");
+    let text = err.to_string();
+    assert!(text.contains("its .git is gone"), "{text}");
+    assert!(
+        text.contains("refs/agentry/attempts/i-1/3"),
+        "names where the work is: {text}"
+    );
+    assert_eq!(git(root, &["rev-parse", "HEAD"]), main_head);
+    assert_eq!(
+        git(root, &["status", "--porcelain"]),
+        " M README\n?? draft.txt",
+        "the main checkout's index and files are untouched"
+    );
+    assert_eq!(
+        git(root, &["show", "refs/agentry/attempts/i-1/3:work.txt"]),
+        "the agent's work"
+    );
+    assert_eq!(ws.branch_head(&id).unwrap(), Some(main_head));
+
+    ws.remove(&id).unwrap();
+    assert!(!path.exists(), "an unlinked worktree is deleted");
+    ws.prepare(&id, "main").unwrap();
+    assert!(
+        path.join(".git").is_file(),
+        "the next prepare starts afresh"
+    );
+}
+
+#[test]
+fn a_worktree_that_left_its_branch_commits_nothing_and_keeps_the_other_branch_work() {
+    let (dir, ws) = repo();
+    let root = dir.path();
+    let id = issue("i-1");
+    let path = ws.prepare(&id, "main").unwrap();
+    let start = ws.branch_head(&id).unwrap();
+    git(&path, &["checkout", "-q", "-b", "other"]);
+    fs::write(path.join("work.txt"), "on the other branch\n").unwrap();
+    git(&path, &["add", "work.txt"]);
+    git(&path, &["commit", "-q", "-m", "elsewhere"]);
+    let other = git(root, &["rev-parse", "other"]);
+
+    let err = ws.commit_all(&id, "Agent work", 2).unwrap_err();
+
+    assert!(matches!(err, WorkspaceError::LeftBranch { .. }), "{err}");
+    assert!(err.to_string().contains("refs/heads/other"), "{err}");
+    assert_eq!(
+        ws.branch_head(&id).unwrap(),
+        start,
+        "nothing on agentry/i-1"
+    );
+    assert_eq!(git(root, &["rev-parse", "other"]), other, "nor on other");
+    assert_eq!(
+        git(root, &["rev-parse", "refs/agentry/attempts/i-1/2"]),
+        other,
+        "the other branch's commit is kept"
+    );
+
+    // The next session's preparation puts the worktree back on its branch.
+    assert_eq!(ws.prepare(&id, "main").unwrap(), path);
+    assert_eq!(
+        ws.save_attempt(&id, 2).unwrap(),
+        Some("refs/agentry/attempts/i-1/3".into()),
+        "a taken attempt number is not overwritten"
+    );
+    assert_eq!(
+        git(&path, &["symbolic-ref", "HEAD"]),
+        "refs/heads/agentry/i-1"
+    );
+    assert!(!path.join("work.txt").exists());
+}
+
+#[test]
+fn a_change_over_max_commit_bytes_is_refused_and_never_stored() {
+    let (dir, ws) = repo();
+    let ws = ws.with_max_commit_bytes(1000);
+    let id = issue("i-1");
+    let path = ws.prepare(&id, "main").unwrap();
+    let big = "x".repeat(1200);
+    fs::write(path.join("big.txt"), &big).unwrap();
+
+    let err = ws.commit_all(&id, "Too big", 1).unwrap_err();
+
+    assert!(
+        matches!(
+            err,
+            WorkspaceError::TooLarge {
+                bytes: 1200,
+                limit: 1000
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(ws.save_attempt(&id, 1).unwrap(), None);
+    assert!(!stores_blob(dir.path(), &big), "the big file is not in git");
+    fs::write(path.join("small.txt"), "small\n").unwrap();
+    assert!(ws.commit_all(&id, "Small", 1).unwrap().is_some());
+}
+
+#[test]
+fn has_change_compares_the_branch_with_its_fork_point() {
+    let (dir, ws) = repo();
+    let id = issue("i-1");
+    let path = ws.prepare(&id, "main").unwrap();
+    advance_main(dir.path(), "later.txt");
+    assert!(
+        !ws.has_change(&id, "main").unwrap(),
+        "main moving on is no change"
+    );
+    fs::write(path.join("new.txt"), "x\n").unwrap();
+    ws.commit_all(&id, "Add", 1).unwrap().unwrap();
+    assert!(ws.has_change(&id, "main").unwrap());
+    fs::remove_file(path.join("new.txt")).unwrap();
+    ws.commit_all(&id, "Take it back", 1).unwrap().unwrap();
+    assert!(
+        !ws.has_change(&id, "main").unwrap(),
+        "commits that cancel out"
+    );
+}
+
+#[test]
+fn stale_index_locks_are_removed_except_in_held_worktrees() {
+    let (_dir, ws) = repo();
+    let (held, free) = (issue("i-1"), issue("i-2"));
+    let mut locks = Vec::new();
+    for id in [&held, &free] {
+        let path = ws.prepare(id, "main").unwrap();
+        let lock = path.join(git(&path, &["rev-parse", "--git-path", "index.lock"]));
+        fs::write(&lock, "").unwrap();
+        locks.push(lock);
+    }
+
+    let removed = ws
+        .remove_stale_index_locks(std::slice::from_ref(&held))
+        .unwrap();
+
+    assert_eq!(removed.len(), 1, "{removed:?}");
+    assert!(removed[0].contains("i-2") && removed[0].contains("index.lock"));
+    assert!(locks[0].exists(), "a live session's lock stays");
+    assert!(!locks[1].exists());
+}
+
+#[test]
+fn a_worktree_whose_git_file_points_at_the_main_repository_commits_nothing_there() {
+    let (dir, ws) = repo();
+    let root = dir.path();
+    let id = issue("i-1");
+    let path = ws.prepare(&id, "main").unwrap();
+    let main_head = git(root, &["rev-parse", "HEAD"]);
+    let main_git = root.join(".git");
+    fs::write(
+        path.join(".git"),
+        format!("gitdir: {}\n", main_git.display()),
+    )
+    .unwrap();
+    fs::write(path.join("work.txt"), "the agent's work\n").unwrap();
+
+    let err = ws.commit_all(&id, "Agent work", 1).unwrap_err();
+
+    assert!(matches!(err, WorkspaceError::Unlinked { .. }), "{err}");
+    assert!(err.to_string().contains("its .git points to"), "{err}");
+    assert_eq!(git(root, &["rev-parse", "HEAD"]), main_head);
+    assert_eq!(git(root, &["status", "--porcelain"]), "");
 }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use agentry_core::alerts::Severity;
+use agentry_core::config::{Allowed, SETTINGS};
 use agentry_core::{IssueId, LinkKind, Status};
 use clap::{Args, Parser, Subcommand};
 
@@ -253,8 +254,8 @@ pub struct RunArgs {
     /// Exit once no issue is ready and none is in progress.
     #[arg(long)]
     pub until_idle: bool,
-    /// Sessions at once (overrides scheduling.max_workers).
-    #[arg(long)]
+    /// Sessions at once (overrides scheduling.max_workers), from 1 to 256.
+    #[arg(long, value_parser = worker_count)]
     pub max_workers: Option<usize>,
     #[arg(long)]
     pub json: bool,
@@ -518,4 +519,23 @@ pub enum AlertsCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `--max-workers` takes what the `scheduling.max_workers` setting takes.
+fn worker_count(text: &str) -> Result<usize, String> {
+    let allowed = SETTINGS
+        .iter()
+        .find(|s| (s.section, s.key) == ("scheduling", "max_workers"))
+        .map(|s| s.allowed)
+        .expect("scheduling.max_workers is a setting");
+    let Allowed::Integer { min, max } = allowed else {
+        unreachable!("scheduling.max_workers is a whole number");
+    };
+    match text.trim().parse::<i64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n as usize),
+        _ => Err(format!(
+            "expected {}, as scheduling.max_workers",
+            allowed.describe()
+        )),
+    }
 }

@@ -422,27 +422,31 @@ fn a_session_over_its_budget_ends_as_budget_exceeded() {
 
 #[test]
 fn a_spent_daily_budget_stops_new_sessions() {
-    let Some(project) = Project::claude(
-        |_| vec![Reply::Text("Done.".into())],
-        "per_day_usd = 0.000001",
-    ) else {
+    let Some(project) = Project::claude(write_hello, "per_day_usd = 0.000001") else {
         return;
     };
-    let first = project.repo.add("First", &["--priority", "0"]);
+    import_issue(
+        &project.repo,
+        r#"{"id":"i-hello","title":"First","priority":0}"#,
+    );
     let second = project.repo.add("Second", &["--priority", "1"]);
     let summary = project.run_until_idle(&["--max-workers", "1"]);
     assert_eq!(summary["sessions"], 1, "{summary}");
-    assert_eq!(project.repo.show(&first)["status"], "needs_review");
+    assert_eq!(project.repo.show("i-hello")["status"], "needs_review");
     assert_eq!(project.repo.show(&second)["status"], "open");
+}
+
+/// codex's tool call that adds `hello.txt` to its worktree.
+fn add_hello_patch() -> Reply {
+    Reply::Tool {
+        name: "apply_patch".into(),
+        input: json!("*** Begin Patch\n*** Add File: hello.txt\n+hello\n*** End Patch\n"),
+    }
 }
 
 #[test]
 fn codex_implements_an_issue_whose_verify_and_reviews_pass() {
-    let patch = Reply::Tool {
-        name: "apply_patch".into(),
-        input: json!("*** Begin Patch\n*** Add File: hello.txt\n+hello\n*** End Patch\n"),
-    };
-    let replies = vec![patch, Reply::Text("Wrote hello.txt.".into())];
+    let replies = vec![add_hello_patch(), Reply::Text("Wrote hello.txt.".into())];
     let Some(project) = Project::codex(replies, &["implementer"]) else {
         return;
     };
@@ -493,7 +497,8 @@ fn codex_implements_an_issue_whose_verify_and_reviews_pass() {
 fn codex_reviews_and_its_verdict_block_is_parsed() {
     let verdict = Reply::Text("Looks right.\n\n```json\n{\"verdict\": \"pass\"}\n```".into());
     let replies = vec![
-        Reply::Text("Nothing to change.".into()),
+        add_hello_patch(),
+        Reply::Text("Wrote hello.txt.".into()),
         verdict.clone(),
         verdict,
     ];

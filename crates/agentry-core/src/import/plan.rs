@@ -43,6 +43,8 @@ pub fn plan_import(
 ) -> Result<ImportPlan, ImportError> {
     let mut plan = ImportPlan::default();
     let mut resolved: HashMap<SourceKey, IssueId> = HashMap::new();
+    // The ids given so far, for fresh ids to avoid: a set, so that each look-up is constant.
+    let mut given: HashSet<IssueId> = HashSet::new();
     let mut taken = Vec::new();
     for record in records {
         match existing_id(&record, known, &resolved) {
@@ -55,8 +57,9 @@ pub fn plan_import(
             None => {
                 let id = match &record.key {
                     SourceKey::Agentry(id) => id.clone(),
-                    _ => fresh_id(&mut random, known, &plan.issues),
+                    _ => fresh_id(&mut random, known, &given),
                 };
+                given.insert(id.clone());
                 if record.key != SourceKey::New {
                     resolved.insert(record.key.clone(), id.clone());
                 }
@@ -129,10 +132,14 @@ fn target_id(
     }
 }
 
-fn fresh_id(random: &mut impl FnMut() -> u64, known: &KnownIssues, planned: &[Issue]) -> IssueId {
+fn fresh_id(
+    random: &mut impl FnMut() -> u64,
+    known: &KnownIssues,
+    given: &HashSet<IssueId>,
+) -> IssueId {
     loop {
         let id = IssueId::generate(random());
-        if !known.ids.contains(&id) && !planned.iter().any(|i| i.id == id) {
+        if !known.ids.contains(&id) && !given.contains(&id) {
             return id;
         }
     }

@@ -29,23 +29,31 @@ pub enum Review {
     Quality,
 }
 
-/// What happened, as the engine reports it.
+/// The failed item of a session whose branch, after a turn, changes nothing at all.
+pub const NO_CHANGE: &str = "no change was made";
+
+/// What happened, as the engine reports it. Each agent turn's input says when agentry
+/// committed what the turn changed (`code_changed_at`) and whether the issue's branch then
+/// changes anything at all against its fork point (`branch_changed`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Input {
     Started,
     /// An implementer or fixer turn ended; agentry committed what changed, at this time.
     AgentDone {
         code_changed_at: Option<Timestamp>,
+        branch_changed: bool,
     },
     /// The implementer's turn ended with a question packet instead of a report.
     Asked {
         asked: Asked,
         code_changed_at: Option<Timestamp>,
+        branch_changed: bool,
     },
     Verified(VerifyEvidence),
     Reviewed {
         verdict: Verdict,
         code_changed_at: Option<Timestamp>,
+        branch_changed: bool,
     },
     FixIssueCreated {
         fix_id: IssueId,
@@ -231,19 +239,26 @@ impl Session {
                     },
                 ]
             }
-            (Phase::Implementing, Input::AgentDone { code_changed_at }) => {
+            (
+                Phase::Implementing,
+                Input::AgentDone {
+                    code_changed_at,
+                    branch_changed,
+                },
+            ) => {
                 self.code_changed(code_changed_at);
-                self.implemented(now)
+                self.implemented(branch_changed, now)
             }
             (
                 Phase::Implementing,
                 Input::Asked {
                     asked,
                     code_changed_at,
+                    branch_changed,
                 },
             ) => {
                 self.code_changed(code_changed_at);
-                self.asked(asked, now)
+                self.asked(asked, branch_changed, now)
             }
             (Phase::Verifying(next), Input::Verified(evidence)) => {
                 self.verify = Some(evidence);
@@ -252,17 +267,38 @@ impl Session {
                     Next::Final | Next::FreshWorktree => self.judge_verification(next, now),
                 }
             }
+            // No reviewer runs, and nothing reaches review, without a change to look at.
+            (
+                Phase::Reviewing(_),
+                Input::Reviewed {
+                    branch_changed: false,
+                    ..
+                },
+            )
+            | (
+                Phase::Fixing(_),
+                Input::AgentDone {
+                    branch_changed: false,
+                    ..
+                },
+            ) => self.error(NO_CHANGE.into(), now),
             (
                 Phase::Reviewing(review),
                 Input::Reviewed {
                     verdict,
                     code_changed_at,
+                    ..
                 },
             ) => {
                 self.code_changed(code_changed_at);
                 self.reviewed(review, verdict, now)
             }
-            (Phase::Fixing(review), Input::AgentDone { code_changed_at }) => {
+            (
+                Phase::Fixing(review),
+                Input::AgentDone {
+                    code_changed_at, ..
+                },
+            ) => {
                 self.code_changed(code_changed_at);
                 self.phase = Phase::Verifying(Next::Review(review));
                 let (event, stage) = match review {
@@ -294,7 +330,12 @@ impl Session {
         }
     }
 
-    fn implemented(&mut self, now: Timestamp) -> Vec<Action> {
+    /// The implementer's report: on to verification, or the end when the branch holds no
+    /// change at all.
+    fn implemented(&mut self, branch_changed: bool, now: Timestamp) -> Vec<Action> {
+        if !branch_changed {
+            return self.error(NO_CHANGE.into(), now);
+        }
         self.phase = Phase::Verifying(Next::Review(Review::Spec));
         vec![
             self.record(
@@ -309,20 +350,21 @@ impl Session {
 
     /// A blocking question ends the session (its `QUESTION_ASKED` event is its last); an
     /// incomplete packet is sent back once; anything else carries on as a report.
-    fn asked(&mut self, asked: Asked, now: Timestamp) -> Vec<Action> {
+    fn asked(&mut self, asked: Asked, branch_changed: bool, now: Timestamp) -> Vec<Action> {
         match asked {
             Asked::Complete(question) if question.blocking => {
                 self.phase = Phase::Finished;
                 vec![Action::Finish(Outcome::Asked(question))]
             }
             Asked::Complete(question) => {
-                [vec![Action::NoteQuestion(question)], self.implemented(now)].concat()
+                let report = self.implemented(branch_changed, now);
+                [vec![Action::NoteQuestion(question)], report].concat()
             }
             Asked::Incomplete { missing, .. } if !self.revision_asked => {
                 self.revision_asked = true;
                 vec![Action::ReviseQuestion { missing }]
             }
-            Asked::Incomplete { .. } => self.implemented(now),
+            Asked::Incomplete { .. } => self.implemented(branch_changed, now),
         }
     }
 

@@ -10,7 +10,8 @@ mod overflow;
 pub mod snapshot;
 
 pub use machine::{
-    Action, Asked, Caps, FixRequest, Input, Outcome, Review, Session, SessionIds, is_fresh,
+    Action, Asked, Caps, FixRequest, Input, NO_CHANGE, Outcome, Review, Session, SessionIds,
+    is_fresh,
 };
 pub use overflow::{Overflow, fix_issue, fix_title, is_fix_issue};
 pub use snapshot::{Attempts, Snapshot, SnapshotStatus, Stage, VerifyEvidence};

@@ -15,6 +15,8 @@ enum Answer {
     /// A reviewer's pass that still lists a failed item; anyone else's `Ok`.
     PassWithItems,
     Crash,
+    /// An agent turn after which the branch changes nothing against its fork point.
+    NoChange,
     /// An implementer's question packet: blocking or not, complete or not.
     Ask {
         blocking: bool,
@@ -121,9 +123,11 @@ fn answer(request: &Action, answer: Answer, now: Timestamp) -> Input {
         return Input::Asked {
             asked,
             code_changed_at: None,
+            branch_changed: true,
         };
     }
     let ok = !matches!(answer, Answer::Bad);
+    let branch_changed = !matches!(answer, Answer::NoChange);
     match request {
         Action::RunAgent {
             role: Role::SpecReviewer | Role::QualityReviewer,
@@ -134,9 +138,11 @@ fn answer(request: &Action, answer: Answer, now: Timestamp) -> Input {
                 _ => verdict(ok),
             },
             code_changed_at: None,
+            branch_changed,
         },
         Action::RunAgent { .. } | Action::ReviseQuestion { .. } => Input::AgentDone {
-            code_changed_at: Some(now),
+            code_changed_at: branch_changed.then_some(now),
+            branch_changed,
         },
         Action::RunVerify | Action::RunFreshVerify => Input::Verified(VerifyEvidence {
             command: "sh t.sh".into(),
@@ -320,7 +326,7 @@ fn inputs_after_the_end_are_ignored() {
 fn answers() -> impl Strategy<Value = Vec<Answer>> {
     let ask = (any::<bool>(), any::<bool>())
         .prop_map(|(blocking, complete)| Answer::Ask { blocking, complete });
-    let one = prop_oneof![6 => Just(Answer::Ok), 3 => Just(Answer::Bad), 2 => Just(Answer::PassWithItems), 1 => Just(Answer::Crash), 1 => ask];
+    let one = prop_oneof![6 => Just(Answer::Ok), 3 => Just(Answer::Bad), 2 => Just(Answer::PassWithItems), 1 => Just(Answer::Crash), 1 => Just(Answer::NoChange), 1 => ask];
     prop::collection::vec(one, 0..40)
 }
 
@@ -481,4 +487,93 @@ fn a_strict_mark_is_used_up_only_by_reviews_that_ran_to_an_end() {
     };
     let (_, outcomes) = drive(CAPS, false, &[ask]);
     assert!(!outcomes[0].reviews_completed());
+}
+
+/// The requests for a reviewer's turn among `requests`.
+fn reviews(requests: &[Action]) -> usize {
+    let reviewing = |r: &&Action| {
+        matches!(
+            r,
+            Action::RunAgent {
+                role: Role::SpecReviewer | Role::QualityReviewer,
+                ..
+            }
+        )
+    };
+    requests.iter().filter(reviewing).count()
+}
+
+#[test]
+fn an_implementer_that_changes_nothing_fails_the_session_before_any_review() {
+    let (snapshots, outcomes, requests) = drive_all(CAPS, false, false, &[Answer::NoChange]);
+    use EventType::*;
+    assert_eq!(types(&snapshots), vec![SessionStart, SessionError]);
+    assert_eq!(snapshots[1].failed_items, vec![NO_CHANGE]);
+    assert_eq!(
+        outcomes,
+        vec![Outcome::Error {
+            message: NO_CHANGE.into()
+        }]
+    );
+    assert_eq!(reviews(&requests), 0, "{requests:?}");
+    assert!(!requests.contains(&Action::RunVerify), "{requests:?}");
+}
+
+#[test]
+fn a_fixer_or_reviewer_that_takes_the_whole_change_back_ends_the_session() {
+    use Answer::*;
+    // implement, verify, spec review (fail), fix (takes everything back)
+    let (snapshots, outcomes, requests) = drive_all(CAPS, false, false, &[Ok, Ok, Bad, NoChange]);
+    assert_eq!(snapshots.last().unwrap().failed_items, vec![NO_CHANGE]);
+    assert_eq!(reviews(&requests), 1, "no review of an empty change");
+    assert!(matches!(&outcomes[0], Outcome::Error { message } if message == NO_CHANGE));
+
+    // implement, verify, spec review (takes everything back and passes)
+    let (snapshots, outcomes, requests) = drive_all(CAPS, false, false, &[Ok, Ok, NoChange]);
+    assert_eq!(
+        snapshots.last().unwrap().event_type,
+        EventType::SessionError
+    );
+    assert_eq!(
+        reviews(&requests),
+        1,
+        "no quality review of an empty change"
+    );
+    assert!(matches!(&outcomes[0], Outcome::Error { message } if message == NO_CHANGE));
+}
+
+#[test]
+fn a_blocking_question_before_any_change_still_blocks() {
+    let ask = Answer::Ask {
+        blocking: true,
+        complete: true,
+    };
+    let answer = answer(
+        &Action::RunAgent {
+            role: Role::Implementer,
+            fix: None,
+        },
+        ask,
+        Timestamp::from_unix_micros(0),
+    );
+    let Input::Asked { asked, .. } = answer else {
+        panic!("an implementer's question: {answer:?}");
+    };
+    let no_change = Input::Asked {
+        asked,
+        code_changed_at: None,
+        branch_changed: false,
+    };
+    let ids = SessionIds {
+        session_id: "s-1".into(),
+        orchestrator_id: "o".into(),
+        issue_id: IssueId::generate(9),
+    };
+    let now = Timestamp::from_unix_micros(1);
+    let (session, _) = Session::new(ids, CAPS, false).step(Input::Started, now);
+    let (_, actions) = session.step(no_change, now);
+    assert_eq!(
+        actions,
+        vec![Action::Finish(Outcome::Asked(question(true)))]
+    );
 }

@@ -30,7 +30,7 @@ pub fn build(project: &Project, max_workers: Option<usize>) -> Result<Arc<Engine
     }
     let mut settings = Settings::from_config(&project.config, Some(project.root.join(LOGS_DIR)));
     if let Some(workers) = max_workers {
-        settings.max_workers = workers.max(1);
+        settings.max_workers = workers;
     }
     let store: Arc<dyn Store> = Arc::new(project.open_store()?);
     seed_templates(project, store.as_ref())?;
@@ -43,7 +43,10 @@ pub fn build(project: &Project, max_workers: Option<usize>) -> Result<Arc<Engine
     }
     Ok(Arc::new(Engine {
         store,
-        workspace: Some(Arc::new(Workspace::new(project.root.clone()))),
+        workspace: Some(Arc::new(
+            Workspace::new(project.root.clone())
+                .with_max_commit_bytes(project.config.session.max_commit_bytes),
+        )),
         agents,
         prompts,
         settings,

@@ -436,6 +436,40 @@ impl Drop for Serve {
     }
 }
 
+/// The state and start time (in clock ticks after boot) of a process, from /proc/<pid>/stat.
+pub fn proc_stat(pid: u32) -> Option<(String, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
+    Some((fields.first()?.to_string(), fields.get(19)?.parse().ok()?))
+}
+
+/// A process a test saw start (an agent, a verify command): killed when dropped if it still runs. Known by its pid
+/// and start time, so that a reused pid is not taken for it.
+pub struct AgentProcess {
+    pub pid: u32,
+    started: u64,
+}
+
+impl AgentProcess {
+    pub fn new(pid: u32) -> Self {
+        let (_, started) = proc_stat(pid).unwrap_or_else(|| panic!("the process {pid} runs"));
+        Self { pid, started }
+    }
+
+    /// Whether it is still there and not a zombie.
+    pub fn running(&self) -> bool {
+        proc_stat(self.pid).is_some_and(|(state, started)| state != "Z" && started == self.started)
+    }
+}
+
+impl Drop for AgentProcess {
+    fn drop(&mut self) {
+        if self.running() {
+            kill(self.pid, libc::SIGKILL);
+        }
+    }
+}
+
 /// A reviewer's answer that passes.
 pub const PASS: &str = r#"{ say = "Looks right.\n```json\n{\"verdict\": \"pass\", \"failed_items\": [], \"fix_list\": []}\n```" }"#;
 
@@ -477,6 +511,15 @@ pub fn rule(role: &str, issue: &str, turns: &[&[&str]]) -> String {
     format!(
         "[[rule]]\nrole = {role:?}\nissue = {issue:?}\nturns = [{}]\n\n",
         turns.join(", ")
+    )
+}
+
+/// The `[agents.NAME]` table of a command agent; `extra` adds lines (timeout_secs, env...).
+pub fn command_agent(name: &str, argv: &[&str], extra: &str) -> String {
+    let argv: Vec<String> = argv.iter().map(|arg| format!("{arg:?}")).collect();
+    format!(
+        "[agents.{name}]\nkind = \"command\"\ncommand = [{}]\n{extra}\n",
+        argv.join(", ")
     )
 }
 
