@@ -5,11 +5,13 @@
 //! agents); it must not depend on the CLI. The binary runs the dispatcher beside it and passes
 //! in how to wake it.
 
+mod accept;
 mod alerts;
 mod answer;
 mod auth;
 mod body;
 mod conflicts;
+mod connections;
 mod dashboard;
 mod diagnostics;
 mod error;
@@ -17,6 +19,7 @@ mod event_feed;
 mod flags;
 mod health;
 mod metrics;
+mod open_files;
 mod openapi;
 mod planner;
 mod plans;
@@ -33,6 +36,7 @@ mod tools;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use agentry_core::config::Config;
 
@@ -172,11 +176,13 @@ pub fn router(state: AppState) -> Router {
 pub use tools::ProbeCache;
 
 /// Serves until `stop` fires, then lets requests in flight finish and ends event streams.
+/// At most `server.max_connections` connections are held.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     stop: CancellationToken,
 ) -> std::io::Result<()> {
+    open_files::raise_limit();
     // Read before the first request, so that no stream subscribes to the feed before it starts.
     let from = blocking(&state.store, |store| Ok(store.last_event_id()?))
         .await
@@ -185,8 +191,12 @@ pub async fn serve(
         .events
         .clone()
         .follow(state.store.clone(), from, stop.clone());
-    let server =
-        axum::serve(listener, router(state)).with_graceful_shutdown(stop.cancelled_owned());
-    let ((), served) = tokio::join!(feed, server.into_future());
-    served
+    let config = &state.config.server;
+    let limits = accept::Limits {
+        max_connections: config.max_connections as usize,
+        header_read_timeout: Duration::from_secs(config.header_read_timeout_secs),
+    };
+    let app = router(state.clone());
+    tokio::join!(feed, accept::serve(listener, app, limits, stop));
+    Ok(())
 }
