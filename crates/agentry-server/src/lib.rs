@@ -10,6 +10,7 @@ mod alerts;
 mod answer;
 mod auth;
 mod body;
+mod boundary;
 mod conflicts;
 mod connections;
 mod dashboard;
@@ -47,6 +48,7 @@ use axum::routing::{get, post, put};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::boundary::Boundary;
 use crate::error::ApiError;
 pub use crate::event_feed::EventFeed;
 
@@ -176,7 +178,8 @@ pub fn router(state: AppState) -> Router {
 pub use tools::ProbeCache;
 
 /// Serves until `stop` fires, then lets requests in flight finish and ends event streams.
-/// At most `server.max_connections` connections are held.
+/// Only requests that name this server and come from no other web page reach the routes
+/// (see [`boundary`]), over at most `server.max_connections` connections.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -196,7 +199,8 @@ pub async fn serve(
         max_connections: config.max_connections as usize,
         header_read_timeout: Duration::from_secs(config.header_read_timeout_secs),
     };
-    let app = router(state.clone());
+    let boundary = Boundary::new(config, listener.local_addr()?.ip());
+    let app = boundary::guarded(router(state.clone()), boundary);
     tokio::join!(feed, accept::serve(listener, app, limits, stop));
     Ok(())
 }
