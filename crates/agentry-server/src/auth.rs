@@ -1,5 +1,5 @@
 //! The service token: mutating and diagnostic handlers take [`Authorized`], which checks
-//! `Authorization: Bearer <token>` when a token is configured.
+//! `Authorization: Bearer <token>`.
 
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
@@ -9,23 +9,20 @@ use axum::http::request::Parts;
 use crate::AppState;
 use crate::error::ApiError;
 
-/// Proof that the request carried the service token (or that none is configured).
+/// Proof that the request carried the service token.
 pub struct Authorized;
 
 impl FromRequestParts<AppState> for Authorized {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Some(token) = &state.token else {
-            return Ok(Authorized);
-        };
         let given = parts
             .headers
             .get(AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.strip_prefix("Bearer "));
         match given {
-            Some(given) if same(given.as_bytes(), token.as_bytes()) => Ok(Authorized),
+            Some(given) if same(given.as_bytes(), state.token.as_bytes()) => Ok(Authorized),
             Some(_) => Err(unauthorized("the bearer token is wrong")),
             None => Err(unauthorized(
                 "this endpoint needs `Authorization: Bearer <service token>`",

@@ -33,6 +33,7 @@ mod status;
 mod task;
 mod tasks;
 mod templates;
+mod token;
 mod tools;
 
 use std::path::PathBuf;
@@ -51,6 +52,7 @@ use tokio_util::sync::CancellationToken;
 use crate::boundary::Boundary;
 use crate::error::ApiError;
 pub use crate::event_feed::EventFeed;
+pub use crate::token::RuntimeToken;
 
 /// The largest request body accepted; larger ones get 413.
 const BODY_LIMIT: usize = 1024 * 1024;
@@ -59,8 +61,8 @@ const BODY_LIMIT: usize = 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
-    /// The bearer token for mutating and diagnostic endpoints; `None` leaves them open.
-    pub token: Option<String>,
+    /// The bearer token for mutating and diagnostic endpoints.
+    pub token: String,
     /// Called after a change to an issue, so that a dispatcher looks at the queue at once.
     pub on_change: Arc<dyn Fn() + Send + Sync>,
     /// The effective config: flags fall back to it, the status reads the budgets from it.

@@ -362,7 +362,15 @@ pub struct Serve {
     _stdout: BufReader<ChildStdout>,
     /// `host:port`.
     pub addr: String,
+    /// The dashboard's URL, as the server printed it.
+    pub dashboard: String,
+    /// The service token the server made, from `.agentry/runtime/token`; `None` when the
+    /// test configured one.
+    pub token: Option<String>,
 }
+
+/// Where `agentry serve` keeps the token it made.
+pub const TOKEN_FILE: &str = ".agentry/runtime/token";
 
 impl Serve {
     pub fn start(repo: &Repo, args: &[&str], env: &[(&str, &str)]) -> Self {
@@ -377,24 +385,33 @@ impl Serve {
             .spawn()
             .expect("agentry serve starts");
         let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
-        let mut first = String::new();
-        stdout.read_line(&mut first).expect("the first line");
-        // The server prints where it listens first, for callers that asked for port 0.
-        let addr = first
-            .strip_prefix("listening on http://")
-            .and_then(|rest| rest.strip_suffix('\n'))
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-            .to_string();
+        // The server prints where it listens first, for callers that asked for port 0, then
+        // the dashboard's URL; the token file is written before either.
+        let addr = line_after(&mut stdout, "listening on http://");
+        let dashboard = format!("http://{}", line_after(&mut stdout, "dashboard http://"));
+        let token = std::fs::read_to_string(repo.file(TOKEN_FILE)).ok();
         Self {
             child,
             _stdout: stdout,
             addr,
+            dashboard,
+            token,
         }
     }
 
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
+}
+
+/// The rest of the next line of `out`, which must start with `prefix`.
+fn line_after(out: &mut BufReader<ChildStdout>, prefix: &str) -> String {
+    let mut line = String::new();
+    out.read_line(&mut line).expect("a line of the server's output");
+    line.strip_prefix(prefix)
+        .and_then(|rest| rest.strip_suffix('\n'))
+        .unwrap_or_else(|| panic!("expected a line starting {prefix:?}, got {line:?}"))
+        .to_string()
 }
 
 impl Serve {
