@@ -68,7 +68,9 @@ impl Connections {
 
     fn lock(&self) -> MutexGuard<'_, Open> {
         // The map stays consistent whatever panicked while holding it.
-        self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.open
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

@@ -16,7 +16,10 @@ pub fn raise_limit() {
         limit.rlim_cur = limit.rlim_max;
         if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
             let err = std::io::Error::last_os_error();
-            tracing::warn!(operation = "serve", "could not raise the open files limit: {err}");
+            tracing::warn!(
+                operation = "serve",
+                "could not raise the open files limit: {err}"
+            );
         }
     }
 }

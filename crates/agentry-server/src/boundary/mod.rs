@@ -1,11 +1,10 @@
 //! The HTTP boundary: one layer over every route that decides, before any handler runs,
 //! whether a request may reach the API at all, so that no web page can act through agentry.
 //!
-//! In order: the `Host` must name this server (421 otherwise, for every route: a rebinding
-//! page must not even read), the `Origin`, when there is one, must be the dashboard's own or
-//! an allowed one (403), and a change must be sent as JSON (415): a page can send a form or
-//! `text/plain` anywhere without asking, but sending JSON elsewhere needs the browser's
-//! preflight, which only an allowed origin passes. The token is checked by the handlers.
+//! In order: the `Host` must name this server (421 otherwise, for every path: a rebinding
+//! page must not even read), and the `Origin`, when there is one, must be the dashboard's own
+//! or an allowed one (403). The token, and a change's JSON type, are checked by the handlers
+//! that take them (see the `auth` module).
 
 mod host;
 mod origin;
@@ -16,8 +15,8 @@ use std::sync::Arc;
 use agentry_core::config::ServerConfig;
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::header::{CONTENT_TYPE, HOST, ORIGIN};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::StatusCode;
+use axum::http::header::{HOST, ORIGIN};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 
@@ -63,10 +62,7 @@ async fn guard(State(boundary): State<Arc<Boundary>>, request: Request, next: Ne
     {
         return origin::preflight(origin.clone());
     }
-    let mut response = match changes_state(request.method()) && !is_json(request.headers()) {
-        true => not_json().into_response(),
-        false => next.run(request).await,
-    };
+    let mut response = next.run(request).await;
     if let Some(origin) = page {
         origin::allow(origin, &mut response);
     }
@@ -81,7 +77,10 @@ fn named_host(hosts: &Hosts, request: &Request) -> Result<String, ApiError> {
         .get(HOST)
         .and_then(|value| value.to_str().ok())
         .ok_or_else(|| misdirected("the request names no host"))?;
-    let target = request.uri().authority().map(|authority| authority.as_str());
+    let target = request
+        .uri()
+        .authority()
+        .map(|authority| authority.as_str());
     for named in std::iter::once(host).chain(target) {
         if !hosts.name_this_server(named) {
             return Err(misdirected(&format!(
@@ -101,26 +100,6 @@ fn foreign_origin() -> ApiError {
         StatusCode::FORBIDDEN,
         "requests from other web pages are refused: add the page's origin to [server] allowed_origins to let it call the API",
     )
-}
-
-fn not_json() -> ApiError {
-    ApiError::new(
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "a change must be sent as JSON: set `Content-Type: application/json`",
-    )
-}
-
-fn changes_state(method: &Method) -> bool {
-    [Method::POST, Method::PUT, Method::PATCH, Method::DELETE].contains(method)
-}
-
-/// Whether the body is declared as JSON (`application/json`, with any parameters).
-fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|media_type| media_type.trim().eq_ignore_ascii_case("application/json"))
 }
 
 #[cfg(test)]

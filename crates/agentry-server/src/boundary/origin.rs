@@ -131,7 +131,10 @@ mod tests {
         let response = preflight(page);
         assert_eq!(response.status(), StatusCode::NO_CONTENT);
         let headers = response.headers();
-        assert_eq!(headers[ACCESS_CONTROL_ALLOW_ORIGIN], "https://tools.example");
+        assert_eq!(
+            headers[ACCESS_CONTROL_ALLOW_ORIGIN],
+            "https://tools.example"
+        );
         assert_eq!(headers[VARY], "origin");
     }
 }
