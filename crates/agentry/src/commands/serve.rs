@@ -56,7 +56,9 @@ pub fn run(project: &Project, bind: SocketAddr, no_dispatch: bool, force: bool) 
             true => Some(make_token(&runtime_dir)?),
             false => None,
         };
-        let token = made.as_ref().map_or(configured, |made| made.value().to_string());
+        let token = made
+            .as_ref()
+            .map_or(configured, |made| made.value().to_string());
         announce(addr, made.as_ref())?;
         let wake_dir = runtime_dir.clone();
         let state = AppState {

@@ -407,7 +407,8 @@ impl Serve {
 /// The rest of the next line of `out`, which must start with `prefix`.
 fn line_after(out: &mut BufReader<ChildStdout>, prefix: &str) -> String {
     let mut line = String::new();
-    out.read_line(&mut line).expect("a line of the server's output");
+    out.read_line(&mut line)
+        .expect("a line of the server's output");
     line.strip_prefix(prefix)
         .and_then(|rest| rest.strip_suffix('\n'))
         .unwrap_or_else(|| panic!("expected a line starting {prefix:?}, got {line:?}"))
