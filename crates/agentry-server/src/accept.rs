@@ -4,10 +4,11 @@
 
 use std::convert::Infallible;
 use std::io::ErrorKind;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes, HttpBody};
@@ -17,16 +18,24 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
 use crate::connections::{Busy, Connection, Connections};
 
+/// Connections the kernel queues while the loop is busy accepting others (it caps this at
+/// `net.core.somaxconn`): a burst beyond the queue is dropped, and each client dropped waits a
+/// second or more before it tries again.
+const LISTEN_BACKLOG: u32 = 4096;
+
 /// How long the loop waits after an accept failed for want of resources (descriptors,
 /// memory), so that a listener it cannot serve yet does not spin.
 const ACCEPT_PAUSE: Duration = Duration::from_millis(50);
+
+/// How often, at most, failed accepts are logged: out of descriptors, every other one fails.
+const FAILURE_LOG_EVERY: Duration = Duration::from_secs(10);
 
 /// What one caller may hold of the server.
 pub struct Limits {
@@ -36,11 +45,24 @@ pub struct Limits {
     pub header_read_timeout: Duration,
 }
 
+/// Listens on `addr`, with room in the queue for bursts of connections.
+pub fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    // As a plain bind does: a restarted server gets its port back at once.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// Serves `app` on `listener` until `stop` fires, then until the connections have finished.
 pub async fn serve(listener: TcpListener, app: Router, limits: Limits, stop: CancellationToken) {
     let connections = Connections::new(limits.max_connections);
     // Each connection's task holds a sender: once every one is dropped, all have ended.
     let (running, mut ended) = mpsc::channel::<Infallible>(1);
+    let mut last_logged: Option<Instant> = None;
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -56,7 +78,14 @@ pub async fn serve(listener: TcpListener, app: Router, limits: Limits, stop: Can
                     drop(running);
                 });
             }
-            Err(err) => recover(err, &connections).await,
+            Err(err) if is_reset(&err) => {}
+            Err(err) => {
+                if last_logged.is_none_or(|at| at.elapsed() >= FAILURE_LOG_EVERY) {
+                    tracing::warn!(operation = "serve", "accepting a connection failed: {err}");
+                    last_logged = Some(Instant::now());
+                }
+                make_room(&connections).await;
+            }
         }
     }
     drop(listener);
@@ -64,19 +93,23 @@ pub async fn serve(listener: TcpListener, app: Router, limits: Limits, stop: Can
     let _ = ended.recv().await;
 }
 
-/// After a failed accept: a connection reset before it was taken is nothing; otherwise
-/// (EMFILE: out of descriptors) an idle connection is closed to make room, and the loop
-/// pauses so that the closed one's task can run before the next try.
-async fn recover(err: std::io::Error, connections: &Connections) {
-    if matches!(
+/// Whether an accept failed for a connection reset before it was taken: nothing to do.
+fn is_reset(err: &std::io::Error) -> bool {
+    matches!(
         err.kind(),
         ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset | ErrorKind::ConnectionRefused
-    ) {
-        return;
-    }
-    tracing::warn!(operation = "serve", "accepting a connection failed: {err}");
+    )
+}
+
+/// After an accept failed for want of resources (EMFILE: out of descriptors): closes the
+/// connection idle longest, and waits for a connection to end (at most a moment, so that the
+/// loop does not spin).
+async fn make_room(connections: &Connections) {
+    let ended = connections.ended();
+    tokio::pin!(ended);
+    ended.as_mut().enable();
     connections.close_idlest();
-    tokio::time::sleep(ACCEPT_PAUSE).await;
+    let _ = tokio::time::timeout(ACCEPT_PAUSE, ended).await;
 }
 
 /// Serves one connection until it ends, is closed to make room, or has finished after `stop`.
@@ -103,24 +136,28 @@ fn serve_connection(
     let served = http.serve_connection(TokioIo::new(stream), service);
     let stop = stop.clone();
     async move {
-        tokio::pin!(served);
-        let mut stopping = false;
-        loop {
-            tokio::select! {
-                result = served.as_mut() => {
-                    if let Err(err) = result {
-                        tracing::debug!(operation = "serve", "a connection ended: {err}");
+        {
+            tokio::pin!(served);
+            let mut stopping = false;
+            loop {
+                tokio::select! {
+                    result = served.as_mut() => {
+                        if let Err(err) = result {
+                            tracing::debug!(operation = "serve", "a connection ended: {err}");
+                        }
+                        break;
                     }
-                    return;
-                }
-                // Dropping the connection closes its socket.
-                () = connection.closing() => return,
-                () = stop.cancelled(), if !stopping => {
-                    stopping = true;
-                    served.as_mut().graceful_shutdown();
+                    // Chosen to make room: dropping the connection closes its socket.
+                    () = connection.closing() => break,
+                    () = stop.cancelled(), if !stopping => {
+                        stopping = true;
+                        served.as_mut().graceful_shutdown();
+                    }
                 }
             }
         }
+        // Last, once the socket is closed, so that an accept waiting for room finds it free.
+        drop(connection);
     }
 }
 

@@ -6,12 +6,16 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use tokio::sync::Notify;
+use tokio::sync::futures::Notified;
 use tokio_util::sync::CancellationToken;
 
 /// Every open connection, at most `max` of them.
 pub struct Connections {
     max: usize,
     open: Mutex<Open>,
+    /// Told when a connection has ended (and its socket is closed).
+    ended: Notify,
 }
 
 #[derive(Default)]
@@ -34,6 +38,7 @@ impl Connections {
         Arc::new(Self {
             max,
             open: Mutex::default(),
+            ended: Notify::new(),
         })
     }
 
@@ -64,6 +69,12 @@ impl Connections {
     /// Closes the connection idle longest, if one is idle; whether one was.
     pub fn close_idlest(&self) -> bool {
         self.lock().close_idlest()
+    }
+
+    /// Resolves when a connection ends after this was called (and the future first polled or
+    /// enabled).
+    pub fn ended(&self) -> Notified<'_> {
+        self.ended.notified()
     }
 
     fn lock(&self) -> MutexGuard<'_, Open> {
@@ -97,7 +108,7 @@ impl Open {
     }
 }
 
-/// One open connection; dropping it forgets it.
+/// One open connection; dropping it (once its socket is closed) forgets it.
 pub struct Connection {
     id: u64,
     close: CancellationToken,
@@ -125,6 +136,7 @@ impl Connection {
 impl Drop for Connection {
     fn drop(&mut self) {
         self.connections.lock().entries.remove(&self.id);
+        self.connections.ended.notify_waiters();
     }
 }
 

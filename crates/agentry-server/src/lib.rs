@@ -49,6 +49,7 @@ use axum::routing::{get, post, put};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+pub use crate::accept::listen;
 use crate::boundary::Boundary;
 use crate::error::ApiError;
 pub use crate::event_feed::EventFeed;

@@ -54,8 +54,8 @@ async fn guard(State(boundary): State<Arc<Boundary>>, request: Request, next: Ne
         return foreign_origin().into_response();
     };
     let page = match caller {
-        Caller::AllowedPage(origin) => Some(origin),
-        Caller::NoPage | Caller::OwnPage => None,
+        Caller::Allowed(origin) => Some(origin),
+        Caller::NoOrigin | Caller::Dashboard => None,
     };
     if let Some(origin) = &page
         && origin::is_preflight(request.method(), request.headers())

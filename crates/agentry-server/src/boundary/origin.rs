@@ -20,11 +20,11 @@ const PREFLIGHT_MAX_AGE: &str = "600";
 #[derive(Debug, PartialEq)]
 pub enum Caller {
     /// No `Origin`: a program, or a page loading the server's own resources.
-    NoPage,
+    NoOrigin,
     /// The dashboard: the page this server itself served.
-    OwnPage,
+    Dashboard,
     /// A page of another origin that `[server] allowed_origins` lists.
-    AllowedPage(HeaderValue),
+    Allowed(HeaderValue),
 }
 
 /// `[server] allowed_origins`.
@@ -45,15 +45,15 @@ impl Origins {
     /// Who sent a request that named `host`; `None` for a page that may not call the API.
     pub fn caller(&self, origin: Option<&HeaderValue>, host: &str) -> Option<Caller> {
         let Some(origin) = origin else {
-            return Some(Caller::NoPage);
+            return Some(Caller::NoOrigin);
         };
         let text = origin.to_str().ok()?.to_ascii_lowercase();
         if text == format!("http://{}", host.to_ascii_lowercase()) {
-            return Some(Caller::OwnPage);
+            return Some(Caller::Dashboard);
         }
         self.allowed
             .contains(&text)
-            .then(|| Caller::AllowedPage(origin.clone()))
+            .then(|| Caller::Allowed(origin.clone()))
     }
 }
 
@@ -103,9 +103,9 @@ mod tests {
         let own = value("http://127.0.0.1:7878");
         assert_eq!(
             origins.caller(Some(&own), "127.0.0.1:7878"),
-            Some(Caller::OwnPage)
+            Some(Caller::Dashboard)
         );
-        assert_eq!(origins.caller(None, "127.0.0.1:7878"), Some(Caller::NoPage));
+        assert_eq!(origins.caller(None, "127.0.0.1:7878"), Some(Caller::NoOrigin));
         for foreign in [
             "http://evil.example",
             "http://127.0.0.1:7879",
@@ -126,7 +126,7 @@ mod tests {
         let page = value("https://tools.example");
         assert_eq!(
             origins.caller(Some(&page), "127.0.0.1:7878"),
-            Some(Caller::AllowedPage(page.clone()))
+            Some(Caller::Allowed(page.clone()))
         );
         let response = preflight(page);
         assert_eq!(response.status(), StatusCode::NO_CONTENT);

@@ -47,9 +47,8 @@ pub fn run(project: &Project, bind: SocketAddr, no_dispatch: bool, force: bool) 
         }
         let stop = stop_on_signals()?;
         let alerts = agentry_engine::monitor_alerts(store.clone(), config.clone(), stop.clone());
-        let listener = tokio::net::TcpListener::bind(bind)
-            .await
-            .with_context(|| format!("could not listen on {bind}"))?;
+        let listener =
+            agentry_server::listen(bind).with_context(|| format!("could not listen on {bind}"))?;
         let addr = listener.local_addr()?;
         // Kept until the server ends, when its file is removed.
         let made = match configured.is_empty() {
