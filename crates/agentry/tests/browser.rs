@@ -131,7 +131,7 @@ fn an_issue_crosses_the_dashboard_in_a_real_browser() {
         "the test opens it",
     ]);
     let asking = asking_issue(&repo);
-    let server = Serve::start(
+    let mut server = Serve::start(
         &repo,
         &[],
         // On drop, stop the agent of an unfinished session at once.
@@ -141,7 +141,7 @@ fn an_issue_crosses_the_dashboard_in_a_real_browser() {
     let screenshot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-artifacts/dashboard.png");
     let out = Command::new("node")
         .arg("dashboard.mjs")
-        .arg(&server.dashboard)
+        .arg(server.dashboard_url())
         .current_dir(browser_dir())
         .env("CHROMIUM", chromium())
         .env("DASHBOARD_TOKEN", token)

@@ -5,9 +5,11 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use std::os::unix::fs::PermissionsExt;
+
 use serde_json::{Value, json};
-use support::server::{Server, create, error_of};
-use support::{Repo, assert_refused};
+use support::server::{Server, create, error_of, parse_response};
+use support::{Repo, TOKEN_FILE, assert_refused};
 
 /// A generous bound on a task reaching review (not a timing assertion).
 const REVIEW_BOUND: Duration = Duration::from_secs(60);
@@ -148,6 +150,42 @@ fn the_token_guards_changes_and_diagnostics() {
     assert_eq!(server.get("/api/v1/health").0, 200);
     assert_eq!(server.get("/api/v1/tasks").0, 200);
     assert_eq!(server.get(&path).0, 200);
+}
+
+#[test]
+fn without_a_configured_token_serve_makes_one_for_its_run() {
+    let repo = Repo::initialized();
+    let mut server = Server::start(&repo, &["--no-dispatch"], &[]);
+    let token = server.0.token.clone().expect("the token file");
+    assert_eq!(token.len(), 64, "{token}");
+    let mode = std::fs::metadata(repo.file(TOKEN_FILE))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "only its owner may read it");
+    let url = server.0.dashboard_url();
+    assert_eq!(url, format!("{}/#token={token}", server.0.url()));
+    let json = "Content-Type: application/json";
+    let task = br#"{"title": "needs the token"}"#;
+    let without = server.exchange("POST", "/api/v1/tasks", &[json], task);
+    assert_eq!(parse_response(&without).0, 401);
+    let bearer = format!("Authorization: Bearer {token}");
+    let with = server.exchange("POST", "/api/v1/tasks", &[json, &bearer], task);
+    assert_eq!(parse_response(&with).0, 201);
+    assert!(server.0.terminate(Duration::from_secs(60)).success());
+    assert!(
+        !repo.file(TOKEN_FILE).exists(),
+        "the token ends with its server"
+    );
+}
+
+#[test]
+fn a_configured_token_is_neither_printed_nor_written() {
+    let repo = Repo::initialized();
+    let token = ("SERVER__SERVICE_TOKEN", "s3cret");
+    let mut server = Server::start(&repo, &["--no-dispatch"], &[token]);
+    assert_eq!(server.0.dashboard_url(), format!("{}/", server.0.url()));
+    assert!(!repo.file(TOKEN_FILE).exists());
 }
 
 #[test]

@@ -359,11 +359,9 @@ pub fn strings(value: &Value) -> Vec<String> {
 pub struct Serve {
     child: Child,
     /// Kept open so that the server's writes to stdout never fail.
-    _stdout: BufReader<ChildStdout>,
+    stdout: BufReader<ChildStdout>,
     /// `host:port`.
     pub addr: String,
-    /// The dashboard's URL, as the server printed it.
-    pub dashboard: String,
     /// The service token the server made, from `.agentry/runtime/token`; `None` when the
     /// test configured one.
     pub token: Option<String>,
@@ -385,22 +383,32 @@ impl Serve {
             .spawn()
             .expect("agentry serve starts");
         let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
-        // The server prints where it listens first, for callers that asked for port 0, then
-        // the dashboard's URL; the token file is written before either.
+        // The server prints where it listens first, for callers that asked for port 0; the
+        // token file is written before.
         let addr = line_after(&mut stdout, "listening on http://");
-        let dashboard = format!("http://{}", line_after(&mut stdout, "dashboard http://"));
         let token = std::fs::read_to_string(repo.file(TOKEN_FILE)).ok();
         Self {
             child,
-            _stdout: stdout,
+            stdout,
             addr,
-            dashboard,
             token,
         }
     }
 
+    /// The dashboard's URL, from the line the server prints after where it listens.
+    pub fn dashboard_url(&mut self) -> String {
+        format!(
+            "http://{}",
+            line_after(&mut self.stdout, "dashboard http://")
+        )
+    }
+
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 }
 
@@ -441,9 +449,19 @@ impl Serve {
 
 impl Drop for Serve {
     fn drop(&mut self) {
-        // SAFETY: kill only sends a signal.
-        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
-        let _ = self.child.wait();
+        // Only a server not reaped yet: the pid of one that was may be another process's now.
+        if matches!(self.child.try_wait(), Ok(None)) {
+            kill(self.child.id(), libc::SIGTERM);
+        }
+        // A server that ignores SIGTERM (it once could hang) is killed after the bound, so
+        // that the test that found it fails instead of hanging.
+        let deadline = std::time::Instant::now() + PROCESS_BOUND;
+        while matches!(self.child.try_wait(), Ok(None)) {
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 }
 

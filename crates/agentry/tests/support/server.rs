@@ -43,17 +43,19 @@ impl Server {
         parse_response(&self.exchange(method, path, &all, body))
     }
 
-    /// Sends one request with only `headers` (and `Host`, `Connection` and `Content-Length`);
-    /// returns the response as it came.
+    /// Sends one request with only `headers` (and `Connection`, `Content-Length` and, unless
+    /// they name another, the server's `Host`); returns the response as it came.
     pub fn exchange(&self, method: &str, path: &str, headers: &[&str], body: &[u8]) -> Vec<u8> {
         let mut stream = TcpStream::connect(&self.0.addr).expect("connects");
         stream.set_read_timeout(Some(ANSWER_BOUND)).unwrap();
         stream.set_write_timeout(Some(ANSWER_BOUND)).unwrap();
         let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.0.addr,
+            "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
             body.len()
         );
+        if !has_header(headers, "host") {
+            head.push_str(&format!("Host: {}\r\n", self.0.addr));
+        }
         for header in headers {
             head.push_str(&format!("{header}\r\n"));
         }
