@@ -105,7 +105,10 @@ mod tests {
             origins.caller(Some(&own), "127.0.0.1:7878"),
             Some(Caller::Dashboard)
         );
-        assert_eq!(origins.caller(None, "127.0.0.1:7878"), Some(Caller::NoOrigin));
+        assert_eq!(
+            origins.caller(None, "127.0.0.1:7878"),
+            Some(Caller::NoOrigin)
+        );
         for foreign in [
             "http://evil.example",
             "http://127.0.0.1:7879",
