@@ -30,8 +30,8 @@ use crate::connections::{Busy, Connection, Connections};
 /// second or more before it tries again.
 const LISTEN_BACKLOG: u32 = 4096;
 
-/// How long the loop waits after an accept failed for want of resources (descriptors,
-/// memory), so that a listener it cannot serve yet does not spin.
+/// The longest the loop waits for a connection to end after an accept failed for want of
+/// resources (descriptors, memory), so that it does not spin when none ends.
 const ACCEPT_PAUSE: Duration = Duration::from_millis(50);
 
 /// How often, at most, failed accepts are logged: out of descriptors, every other one fails.

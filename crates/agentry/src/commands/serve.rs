@@ -51,19 +51,15 @@ pub fn run(project: &Project, bind: SocketAddr, no_dispatch: bool, force: bool) 
             agentry_server::listen(bind).with_context(|| format!("could not listen on {bind}"))?;
         let addr = listener.local_addr()?;
         // Kept until the server ends, when its file is removed.
-        let made = match configured.is_empty() {
-            true => Some(make_token(&runtime_dir)?),
-            false => None,
-        };
+        let made = made_token(&configured, &runtime_dir)?;
+        announce(addr, made.as_ref())?;
         let token = made
             .as_ref()
             .map_or(configured, |made| made.value().to_string());
-        announce(addr, made.as_ref())?;
-        let wake_dir = runtime_dir.clone();
         let state = AppState {
             store,
             token,
-            on_change: Arc::new(move || agentry_engine::wake::wake_dispatchers(&wake_dir)),
+            on_change: Arc::new(move || agentry_engine::wake::wake_dispatchers(&runtime_dir)),
             config,
             root: project.root.clone(),
             probes: Arc::default(),
@@ -87,13 +83,18 @@ pub fn run(project: &Project, bind: SocketAddr, no_dispatch: bool, force: bool) 
     })
 }
 
-fn make_token(runtime_dir: &Path) -> Result<RuntimeToken> {
-    RuntimeToken::create(runtime_dir).with_context(|| {
+/// A token made for this run, unless one is configured.
+fn made_token(configured: &str, runtime_dir: &Path) -> Result<Option<RuntimeToken>> {
+    if !configured.is_empty() {
+        return Ok(None);
+    }
+    let made = RuntimeToken::create(runtime_dir).with_context(|| {
         format!(
             "could not write the service token to {}: make the folder writable, or set [server] service_token",
             runtime_dir.display()
         )
-    })
+    })?;
+    Ok(Some(made))
 }
 
 /// Prints where the server listens, then the dashboard's URL: with the token when it was made
