@@ -189,6 +189,37 @@ fn a_configured_token_is_neither_printed_nor_written() {
 }
 
 #[test]
+fn the_configured_hosts_and_origins_may_call() {
+    let repo = Repo::initialized();
+    let env = [
+        ("SERVER__ALLOWED_HOSTS", "agentry.internal"),
+        ("SERVER__ALLOWED_ORIGINS", "https://tools.example"),
+    ];
+    let server = Server::start(&repo, &["--no-dispatch"], &env);
+    let port = server.0.addr.rsplit_once(':').unwrap().1;
+    let named = format!("Host: agentry.internal:{port}");
+    assert_eq!(
+        server.request("GET", "/api/v1/health", &[&named], b"").0,
+        200
+    );
+    let page = "Origin: https://tools.example";
+    let preflight = [page, "Access-Control-Request-Method: POST"];
+    let head = head_of(&server, "OPTIONS", "/api/v1/tasks", &preflight);
+    assert!(head.starts_with("http/1.1 204"), "{head}");
+    assert!(
+        head.contains("access-control-allow-origin: https://tools.example"),
+        "{head}"
+    );
+    let task = br#"{"title": "from the tools page"}"#;
+    let (status, _) = server.request("POST", "/api/v1/tasks", &[page], task);
+    assert_eq!(status, 201);
+    let other = "Origin: https://other.example";
+    let head = head_of(&server, "GET", "/api/v1/tasks", &[other]);
+    assert!(head.starts_with("http/1.1 403"), "{head}");
+    assert!(!head.contains("access-control-allow-origin"), "{head}");
+}
+
+#[test]
 fn metrics_count_issues_and_events() {
     let repo = Repo::initialized();
     let server = Server::start(&repo, &["--no-dispatch"], &[]);
@@ -257,8 +288,10 @@ fn a_task_posted_to_a_dispatching_server_reaches_review() {
     );
 }
 
-fn head_of(server: &Server, path: &str, headers: &[&str]) -> String {
-    let response = String::from_utf8_lossy(&server.exchange("GET", path, headers, b"")).to_string();
+/// The head of the answer to a request with no body, lowercase.
+fn head_of(server: &Server, method: &str, path: &str, headers: &[&str]) -> String {
+    let response =
+        String::from_utf8_lossy(&server.exchange(method, path, headers, b"")).to_string();
     let (head, _) = response.split_once("\r\n\r\n").expect("a head");
     head.to_ascii_lowercase()
 }
@@ -270,7 +303,7 @@ fn the_dashboard_is_served_with_its_types_and_etags() {
     let (status, page) = server.request("GET", "/", &[], b"");
     assert_eq!(status, 200);
     assert!(String::from_utf8_lossy(&page).contains("/assets/app.js"));
-    let head = head_of(&server, "/", &[]);
+    let head = head_of(&server, "GET", "/", &[]);
     assert!(
         head.contains("content-type: text/html; charset=utf-8"),
         "{head}"
@@ -283,7 +316,7 @@ fn the_dashboard_is_served_with_its_types_and_etags() {
         ("/assets/app.js", "text/javascript"),
         ("/assets/style.css", "text/css"),
     ] {
-        let head = head_of(&server, path, &[]);
+        let head = head_of(&server, "GET", path, &[]);
         assert!(head.starts_with("http/1.1 200"), "{head}");
         assert!(head.contains(&format!("content-type: {kind}")), "{head}");
         assert!(head.contains("cache-control: no-cache"), "{head}");
@@ -291,7 +324,7 @@ fn the_dashboard_is_served_with_its_types_and_etags() {
             .lines()
             .find_map(|line| line.strip_prefix("etag: "))
             .unwrap_or_else(|| panic!("no etag: {head}"));
-        let again = head_of(&server, path, &[&format!("If-None-Match: {etag}")]);
+        let again = head_of(&server, "GET", path, &[&format!("If-None-Match: {etag}")]);
         assert!(again.starts_with("http/1.1 304"), "{again}");
     }
     let (status, err) = server.get("/assets/missing.js");
