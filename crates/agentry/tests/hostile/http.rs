@@ -137,7 +137,8 @@ fn a_stopped_dispatcher_stalls_neither_the_server_nor_the_cli() {
         let (status, body) = server.post("/api/v1/tasks", task);
         assert_eq!(status, 201, "POST {n}: {body}");
     }
-    let add = agentry_command(repo.path(), &["issue", "add", "after the burst"], &QUIET)
+    let after = ["issue", "add", "after the burst", "--depends-on", &blocker];
+    let add = agentry_command(repo.path(), &after, &QUIET)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
