@@ -18,9 +18,10 @@ trap cleanup EXIT
 
 git -C "$work" init -q -b main
 (cd "$work" && "$agentry" init >/dev/null)
-token=fuzz-token
-# Planning off: plans are made by the pass-through planner, with no model to reach.
-PLANNING__ENABLED=false SERVER__SERVICE_TOKEN=$token AGENTRY_LOG=error "$agentry" -C "$work" serve --no-dispatch \
+# Planning off: plans are made by the pass-through planner, with no model to reach. No token
+# is configured: the server makes one and writes it to .agentry/runtime/token before it
+# prints where it listens.
+PLANNING__ENABLED=false AGENTRY_LOG=error "$agentry" -C "$work" serve --no-dispatch \
     --bind 127.0.0.1:0 >"$work/serve.out" &
 server=$!
 until grep -q '^listening on ' "$work/serve.out"; do
@@ -28,8 +29,9 @@ until grep -q '^listening on ' "$work/serve.out"; do
     sleep 0.1
 done
 url=$(sed -n 's/^listening on //p' "$work/serve.out")
+token=$(cat "$work/.agentry/runtime/token")
 # A task for the path parameters to find.
-curl -fsS -H "Authorization: Bearer $token" -d '{"title":"fuzz target"}' "$url/api/v1/tasks" >/dev/null
+curl -fsS -H "Authorization: Bearer $token" -H "Content-Type: application/json" -d '{"title":"fuzz target"}' "$url/api/v1/tasks" >/dev/null
 
 # The event streams never end, so they are left to their own tests. Run from the scratch
 # folder: schemathesis keeps a cache where it runs.

@@ -2,8 +2,9 @@
 //
 // Usage: node dashboard.mjs URL
 //
-// URL is a running `agentry serve` with its dispatcher, set up by crates/agentry/tests/browser.rs:
-//   DASHBOARD_TOKEN       the service token
+// URL is the dashboard's URL that a running `agentry serve` (with its dispatcher) printed, the
+// service token it made in its fragment; crates/agentry/tests/browser.rs sets it up, and:
+//   DASHBOARD_TOKEN       the service token, as the server wrote it to its runtime folder
 //   DASHBOARD_BLOCKER     a blocked issue; the issue made here depends on it, so that it stays
 //                         open until this script closes the blocker
 //   DASHBOARD_ASKING      an issue blocked on a question, answered here from its detail
@@ -100,10 +101,19 @@ async function run(page) {
   page.on("pageerror", (error) => pageErrors.push(error.message));
   page.setDefaultTimeout(STEP_MS);
 
-  await step("the dashboard loads", async () => {
+  await step("the dashboard loads, takes the token from its URL and hides it", async () => {
     await page.goto(url);
     await page.waitForSelector(testid("column-open"));
-    await page.fill(testid("token-input"), token);
+    if (page.url().includes(token)) throw new Error(`the address bar still shows it: ${page.url()}`);
+    const shown = await page.inputValue(testid("token-input"));
+    if (shown !== token) throw new Error(`the token field holds "${shown}"`);
+  });
+
+  await step("the token lasts the tab's session", async () => {
+    await page.reload();
+    await page.waitForSelector(testid("column-open"));
+    const shown = await page.inputValue(testid("token-input"));
+    if (shown !== token) throw new Error(`after a reload the token field holds "${shown}"`);
   });
 
   await step("the board follows the live event stream", async () => {

@@ -2,6 +2,7 @@
 //! datagram socket in the runtime folder, and a command that adds or changes an issue sends a
 //! byte to every one, so the dispatcher looks at the queue at once instead of at its next tick.
 
+use std::io::ErrorKind;
 use std::os::unix::net::UnixDatagram as StdDatagram;
 use std::path::{Path, PathBuf};
 
@@ -58,6 +59,8 @@ impl Drop for WakeListener {
 }
 
 /// Wakes every dispatcher listening in `dir`; sockets of dispatchers that are gone are removed.
+/// It never waits: HTTP handlers call it on the runtime's workers, and a dispatcher that is
+/// stopped (or busy) must not stall them. A full queue means a wake is already pending.
 pub fn wake_dispatchers(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -65,17 +68,30 @@ pub fn wake_dispatchers(dir: &Path) {
     let Ok(sender) = StdDatagram::unbound() else {
         return;
     };
+    if sender.set_nonblocking(true).is_err() {
+        return;
+    }
     for path in entries.flatten().map(|e| e.path()) {
         let name = path
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or_default();
-        if name.starts_with(PREFIX)
-            && name.ends_with(SUFFIX)
-            && sender.send_to(b"!", &path).is_err()
-        {
-            let _ = std::fs::remove_file(&path);
+        if name.starts_with(PREFIX) && name.ends_with(SUFFIX) {
+            wake(&sender, &path);
         }
+    }
+}
+
+/// Sends one wake to the socket at `path`; removes it when nobody listens there any more.
+fn wake(sender: &StdDatagram, path: &Path) {
+    let Err(err) = sender.send_to(b"!", path) else {
+        return;
+    };
+    if matches!(
+        err.kind(),
+        ErrorKind::ConnectionRefused | ErrorKind::NotFound
+    ) {
+        let _ = std::fs::remove_file(path);
     }
 }
 
@@ -94,5 +110,27 @@ mod tests {
         assert!(!stale.exists());
         drop(listener);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_listener_that_reads_nothing_neither_blocks_a_wake_nor_loses_its_socket() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("{PREFIX}1{SUFFIX}"));
+        let _stopped = StdDatagram::bind(&path).unwrap();
+        let (done, finished) = std::sync::mpsc::channel();
+        let folder = dir.path().to_path_buf();
+        std::thread::spawn(move || {
+            // Far more wakes than the kernel queues: each one past the queue used to block.
+            for _ in 0..1_000 {
+                wake_dispatchers(&folder);
+            }
+            let _ = done.send(());
+        });
+        let bound = std::time::Duration::from_secs(60);
+        assert!(finished.recv_timeout(bound).is_ok(), "the wakes blocked");
+        assert!(
+            path.exists(),
+            "a full queue is a pending wake, not a dead socket"
+        );
     }
 }

@@ -1,14 +1,27 @@
-// The JSON API: reads are open, changes carry the service token from the header's field.
+// The JSON API: reads are open, changes are sent as JSON with the service token. The token
+// is kept for this tab's session only: `agentry serve` makes a new one at each start.
 
 const TOKEN_KEY = "agentry.service_token";
 
 export function savedToken() {
-  return localStorage.getItem(TOKEN_KEY) ?? "";
+  return sessionStorage.getItem(TOKEN_KEY) ?? "";
 }
 
 export function saveToken(token) {
-  if (token) localStorage.setItem(TOKEN_KEY, token);
-  else localStorage.removeItem(TOKEN_KEY);
+  if (token) sessionStorage.setItem(TOKEN_KEY, token);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+
+/**
+ * Keeps the token of a URL `agentry serve` printed (`/#token=...`), then takes it out of the
+ * address bar, so that it is neither bookmarked nor shared with the page's address.
+ */
+export function takeTokenFromUrl() {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const token = fragment.get("token");
+  if (token === null) return;
+  saveToken(token.trim());
+  history.replaceState(null, "", location.pathname + location.search);
 }
 
 /** A refused or failed request; `status` is 0 when the server did not answer. */
@@ -36,14 +49,14 @@ export function get(path) {
   return request("GET", path);
 }
 
-/** A change: POST, PUT or PATCH with a JSON body and the token. */
+/** A change: POST, PUT, PATCH or DELETE, as JSON and with the token. */
 export function send(method, path, body) {
   return request(method, path, body);
 }
 
 async function request(method, path, body) {
   const headers = { Accept: "application/json" };
-  if (body !== undefined) {
+  if (method !== "GET") {
     headers["Content-Type"] = "application/json";
     const token = savedToken();
     if (token) headers.Authorization = `Bearer ${token}`;

@@ -1,7 +1,7 @@
 // The dashboard: wires the board, the detail and the panels to the API and to the event stream
 // that keeps them current.
 
-import { saveToken, savedToken } from "./api.js";
+import { saveToken, savedToken, takeTokenFromUrl } from "./api.js";
 import { createBoard } from "./board.js";
 import { createDetail } from "./detail.js";
 import { batched } from "./dom.js";
@@ -12,6 +12,8 @@ import { createReviews } from "./reviews.js";
 import { createStatus } from "./status.js";
 
 const byId = (id) => document.getElementById(id);
+
+takeTokenFromUrl();
 
 const board = createBoard(byId("board"), { onSelect: select });
 const detail = createDetail(byId("detail"), { onClose: () => board.mark(null) });

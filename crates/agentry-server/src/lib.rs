@@ -5,11 +5,14 @@
 //! agents); it must not depend on the CLI. The binary runs the dispatcher beside it and passes
 //! in how to wake it.
 
+mod accept;
 mod alerts;
 mod answer;
 mod auth;
 mod body;
+mod boundary;
 mod conflicts;
+mod connections;
 mod dashboard;
 mod diagnostics;
 mod error;
@@ -17,6 +20,7 @@ mod event_feed;
 mod flags;
 mod health;
 mod metrics;
+mod open_files;
 mod openapi;
 mod planner;
 mod plans;
@@ -29,10 +33,12 @@ mod status;
 mod task;
 mod tasks;
 mod templates;
+mod token;
 mod tools;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use agentry_core::config::Config;
 
@@ -43,8 +49,11 @@ use axum::routing::{get, post, put};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+pub use crate::accept::listen;
+use crate::boundary::Boundary;
 use crate::error::ApiError;
 pub use crate::event_feed::EventFeed;
+pub use crate::token::RuntimeToken;
 
 /// The largest request body accepted; larger ones get 413.
 const BODY_LIMIT: usize = 1024 * 1024;
@@ -53,8 +62,8 @@ const BODY_LIMIT: usize = 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
-    /// The bearer token for mutating and diagnostic endpoints; `None` leaves them open.
-    pub token: Option<String>,
+    /// The bearer token for mutating and diagnostic endpoints.
+    pub token: String,
     /// Called after a change to an issue, so that a dispatcher looks at the queue at once.
     pub on_change: Arc<dyn Fn() + Send + Sync>,
     /// The effective config: flags fall back to it, the status reads the budgets from it.
@@ -172,11 +181,14 @@ pub fn router(state: AppState) -> Router {
 pub use tools::ProbeCache;
 
 /// Serves until `stop` fires, then lets requests in flight finish and ends event streams.
+/// Only requests that name this server and come from no other web page reach the routes
+/// (see [`boundary`]), over at most `server.max_connections` connections.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     stop: CancellationToken,
 ) -> std::io::Result<()> {
+    open_files::raise_limit();
     // Read before the first request, so that no stream subscribes to the feed before it starts.
     let from = blocking(&state.store, |store| Ok(store.last_event_id()?))
         .await
@@ -185,8 +197,13 @@ pub async fn serve(
         .events
         .clone()
         .follow(state.store.clone(), from, stop.clone());
-    let server =
-        axum::serve(listener, router(state)).with_graceful_shutdown(stop.cancelled_owned());
-    let ((), served) = tokio::join!(feed, server.into_future());
-    served
+    let config = &state.config.server;
+    let limits = accept::Limits {
+        max_connections: config.max_connections as usize,
+        header_read_timeout: Duration::from_secs(config.header_read_timeout_secs),
+    };
+    let boundary = Boundary::new(config, listener.local_addr()?.ip());
+    let app = boundary::guarded(router(state.clone()), boundary);
+    tokio::join!(feed, accept::serve(listener, app, limits, stop));
+    Ok(())
 }

@@ -215,7 +215,7 @@ mod tests {
             .unwrap();
         let state = AppState {
             store: Arc::new(store),
-            token: None,
+            token: String::new(),
             on_change: Arc::new(|| {}),
             events: EventFeed::default(),
             config: Arc::default(),

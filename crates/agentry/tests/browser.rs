@@ -1,6 +1,7 @@
-//! The dashboard in a real headless Chromium: `tests/browser/dashboard.mjs` (Playwright) drives
-//! the page of a running `agentry serve` while an issue crosses the board from open through in
-//! progress to needs review, and uses its panels and forms, the answer to a question among them.
+//! The dashboard in a real headless Chromium: `tests/browser/dashboard.mjs` (Playwright) opens
+//! the dashboard URL a running `agentry serve` printed (with the token it made) and drives the
+//! page while an issue crosses the board from open through in progress to needs review, and
+//! uses its panels and forms, the answer to a question among them.
 //!
 //! It needs Chromium and `npm ci` in tests/browser (`scripts/install-browser.sh`). Without them
 //! it is skipped with the reason, unless `AGENTRY_REQUIRE_BROWSER=1` (CI), where it fails.
@@ -15,8 +16,6 @@ use agentry_core::{EventType, Timestamp};
 use agentry_store::{SqliteStore, Store};
 
 use support::{Repo, Serve, git};
-
-const TOKEN: &str = "browser-test-token";
 
 const PASS: &str = r#"{ say = "Looks right.\n```json\n{\"verdict\": \"pass\", \"failed_items\": [], \"fix_list\": []}\n```" }"#;
 
@@ -132,22 +131,20 @@ fn an_issue_crosses_the_dashboard_in_a_real_browser() {
         "the test opens it",
     ]);
     let asking = asking_issue(&repo);
-    let server = Serve::start(
+    let mut server = Serve::start(
         &repo,
         &[],
-        &[
-            ("SERVER__SERVICE_TOKEN", TOKEN),
-            // On drop, stop the agent of an unfinished session at once.
-            ("SCHEDULING__SHUTDOWN_GRACE_SECS", "0"),
-        ],
+        // On drop, stop the agent of an unfinished session at once.
+        &[("SCHEDULING__SHUTDOWN_GRACE_SECS", "0")],
     );
+    let token = server.token.clone().expect("the server made a token");
     let screenshot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-artifacts/dashboard.png");
     let out = Command::new("node")
         .arg("dashboard.mjs")
-        .arg(server.url())
+        .arg(server.dashboard_url())
         .current_dir(browser_dir())
         .env("CHROMIUM", chromium())
-        .env("DASHBOARD_TOKEN", TOKEN)
+        .env("DASHBOARD_TOKEN", token)
         .env("DASHBOARD_BLOCKER", &blocker)
         .env("DASHBOARD_ASKING", &asking)
         .env("DASHBOARD_GATE", &gate)

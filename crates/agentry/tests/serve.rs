@@ -5,9 +5,11 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use std::os::unix::fs::PermissionsExt;
+
 use serde_json::{Value, json};
-use support::server::{Server, create, error_of};
-use support::{Repo, assert_refused};
+use support::server::{Server, create, error_of, parse_response};
+use support::{Repo, TOKEN_FILE, assert_refused};
 
 /// A generous bound on a task reaching review (not a timing assertion).
 const REVIEW_BOUND: Duration = Duration::from_secs(60);
@@ -151,6 +153,73 @@ fn the_token_guards_changes_and_diagnostics() {
 }
 
 #[test]
+fn without_a_configured_token_serve_makes_one_for_its_run() {
+    let repo = Repo::initialized();
+    let mut server = Server::start(&repo, &["--no-dispatch"], &[]);
+    let token = server.0.token.clone().expect("the token file");
+    assert_eq!(token.len(), 64, "{token}");
+    let mode = std::fs::metadata(repo.file(TOKEN_FILE))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "only its owner may read it");
+    let url = server.0.dashboard_url();
+    assert_eq!(url, format!("{}/#token={token}", server.0.url()));
+    let json = "Content-Type: application/json";
+    let task = br#"{"title": "needs the token"}"#;
+    let without = server.exchange("POST", "/api/v1/tasks", &[json], task);
+    assert_eq!(parse_response(&without).0, 401);
+    let bearer = format!("Authorization: Bearer {token}");
+    let with = server.exchange("POST", "/api/v1/tasks", &[json, &bearer], task);
+    assert_eq!(parse_response(&with).0, 201);
+    assert!(server.0.terminate(Duration::from_secs(60)).success());
+    assert!(
+        !repo.file(TOKEN_FILE).exists(),
+        "the token ends with its server"
+    );
+}
+
+#[test]
+fn a_configured_token_is_neither_printed_nor_written() {
+    let repo = Repo::initialized();
+    let token = ("SERVER__SERVICE_TOKEN", "s3cret");
+    let mut server = Server::start(&repo, &["--no-dispatch"], &[token]);
+    assert_eq!(server.0.dashboard_url(), format!("{}/", server.0.url()));
+    assert!(!repo.file(TOKEN_FILE).exists());
+}
+
+#[test]
+fn the_configured_hosts_and_origins_may_call() {
+    let repo = Repo::initialized();
+    let env = [
+        ("SERVER__ALLOWED_HOSTS", "agentry.internal"),
+        ("SERVER__ALLOWED_ORIGINS", "https://tools.example"),
+    ];
+    let server = Server::start(&repo, &["--no-dispatch"], &env);
+    let port = server.0.addr.rsplit_once(':').unwrap().1;
+    let named = format!("Host: agentry.internal:{port}");
+    assert_eq!(
+        server.request("GET", "/api/v1/health", &[&named], b"").0,
+        200
+    );
+    let page = "Origin: https://tools.example";
+    let preflight = [page, "Access-Control-Request-Method: POST"];
+    let head = head_of(&server, "OPTIONS", "/api/v1/tasks", &preflight);
+    assert!(head.starts_with("http/1.1 204"), "{head}");
+    assert!(
+        head.contains("access-control-allow-origin: https://tools.example"),
+        "{head}"
+    );
+    let task = br#"{"title": "from the tools page"}"#;
+    let (status, _) = server.request("POST", "/api/v1/tasks", &[page], task);
+    assert_eq!(status, 201);
+    let other = "Origin: https://other.example";
+    let head = head_of(&server, "GET", "/api/v1/tasks", &[other]);
+    assert!(head.starts_with("http/1.1 403"), "{head}");
+    assert!(!head.contains("access-control-allow-origin"), "{head}");
+}
+
+#[test]
 fn metrics_count_issues_and_events() {
     let repo = Repo::initialized();
     let server = Server::start(&repo, &["--no-dispatch"], &[]);
@@ -219,8 +288,10 @@ fn a_task_posted_to_a_dispatching_server_reaches_review() {
     );
 }
 
-fn head_of(server: &Server, path: &str, headers: &[&str]) -> String {
-    let response = String::from_utf8_lossy(&server.exchange("GET", path, headers, b"")).to_string();
+/// The head of the answer to a request with no body, lowercase.
+fn head_of(server: &Server, method: &str, path: &str, headers: &[&str]) -> String {
+    let response =
+        String::from_utf8_lossy(&server.exchange(method, path, headers, b"")).to_string();
     let (head, _) = response.split_once("\r\n\r\n").expect("a head");
     head.to_ascii_lowercase()
 }
@@ -232,7 +303,7 @@ fn the_dashboard_is_served_with_its_types_and_etags() {
     let (status, page) = server.request("GET", "/", &[], b"");
     assert_eq!(status, 200);
     assert!(String::from_utf8_lossy(&page).contains("/assets/app.js"));
-    let head = head_of(&server, "/", &[]);
+    let head = head_of(&server, "GET", "/", &[]);
     assert!(
         head.contains("content-type: text/html; charset=utf-8"),
         "{head}"
@@ -245,7 +316,7 @@ fn the_dashboard_is_served_with_its_types_and_etags() {
         ("/assets/app.js", "text/javascript"),
         ("/assets/style.css", "text/css"),
     ] {
-        let head = head_of(&server, path, &[]);
+        let head = head_of(&server, "GET", path, &[]);
         assert!(head.starts_with("http/1.1 200"), "{head}");
         assert!(head.contains(&format!("content-type: {kind}")), "{head}");
         assert!(head.contains("cache-control: no-cache"), "{head}");
@@ -253,7 +324,7 @@ fn the_dashboard_is_served_with_its_types_and_etags() {
             .lines()
             .find_map(|line| line.strip_prefix("etag: "))
             .unwrap_or_else(|| panic!("no etag: {head}"));
-        let again = head_of(&server, path, &[&format!("If-None-Match: {etag}")]);
+        let again = head_of(&server, "GET", path, &[&format!("If-None-Match: {etag}")]);
         assert!(again.starts_with("http/1.1 304"), "{again}");
     }
     let (status, err) = server.get("/assets/missing.js");

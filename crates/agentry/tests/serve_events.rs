@@ -263,6 +263,28 @@ fn bad_streams_are_refused_with_a_reason() {
 }
 
 #[test]
+fn connections_past_the_limit_close_idle_ones_never_an_open_stream() {
+    let repo = Repo::initialized();
+    let limit = ("SERVER__MAX_CONNECTIONS", "2");
+    let server = Server::start(&repo, &["--no-dispatch"], &[limit]);
+    let mut stream = EventStream::open(&server, "/api/v1/events", &[]);
+    let idle: Vec<TcpStream> = (0..5)
+        .map(|_| TcpStream::connect(&server.0.addr).expect("connects"))
+        .collect();
+    // Each connection past the limit closed the one idle longest: each of these in turn, the
+    // last one for the request that creates a task.
+    let posted = create(&server, json!({"title": "after the crowd"}));
+    for mut connection in idle {
+        connection.set_read_timeout(Some(READ_BOUND)).unwrap();
+        let mut rest = Vec::new();
+        let closed = connection.read_to_end(&mut rest);
+        assert!(closed.is_ok() && rest.is_empty(), "{closed:?}: {rest:?}");
+    }
+    let next = stream.next();
+    assert!(next.is(&posted, "ISSUE_CREATED"), "{}", next.event);
+}
+
+#[test]
 fn sigterm_ends_open_streams_and_stops_the_server() {
     let repo = Repo::initialized();
     let mut server = server(&repo);

@@ -366,10 +366,16 @@ pub fn strings(value: &Value) -> Vec<String> {
 pub struct Serve {
     child: Child,
     /// Kept open so that the server's writes to stdout never fail.
-    _stdout: BufReader<ChildStdout>,
+    stdout: BufReader<ChildStdout>,
     /// `host:port`.
     pub addr: String,
+    /// The service token the server made, from `.agentry/runtime/token`; `None` when the
+    /// test configured one.
+    pub token: Option<String>,
 }
+
+/// Where `agentry serve` keeps the token it made.
+pub const TOKEN_FILE: &str = ".agentry/runtime/token";
 
 impl Serve {
     pub fn start(repo: &Repo, args: &[&str], env: &[(&str, &str)]) -> Self {
@@ -384,24 +390,44 @@ impl Serve {
             .spawn()
             .expect("agentry serve starts");
         let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
-        let mut first = String::new();
-        stdout.read_line(&mut first).expect("the first line");
-        // The server prints where it listens first, for callers that asked for port 0.
-        let addr = first
-            .strip_prefix("listening on http://")
-            .and_then(|rest| rest.strip_suffix('\n'))
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-            .to_string();
+        // The server prints where it listens first, for callers that asked for port 0; the
+        // token file is written before.
+        let addr = line_after(&mut stdout, "listening on http://");
+        let token = std::fs::read_to_string(repo.file(TOKEN_FILE)).ok();
         Self {
             child,
-            _stdout: stdout,
+            stdout,
             addr,
+            token,
         }
+    }
+
+    /// The dashboard's URL, from the line the server prints after where it listens.
+    pub fn dashboard_url(&mut self) -> String {
+        format!(
+            "http://{}",
+            line_after(&mut self.stdout, "dashboard http://")
+        )
     }
 
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+/// The rest of the next line of `out`, which must start with `prefix`.
+fn line_after(out: &mut BufReader<ChildStdout>, prefix: &str) -> String {
+    let mut line = String::new();
+    out.read_line(&mut line)
+        .expect("a line of the server's output");
+    line.strip_prefix(prefix)
+        .and_then(|rest| rest.strip_suffix('\n'))
+        .unwrap_or_else(|| panic!("expected a line starting {prefix:?}, got {line:?}"))
+        .to_string()
 }
 
 impl Serve {
@@ -430,9 +456,19 @@ impl Serve {
 
 impl Drop for Serve {
     fn drop(&mut self) {
-        // SAFETY: kill only sends a signal.
-        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
-        let _ = self.child.wait();
+        // Only a server not reaped yet: the pid of one that was may be another process's now.
+        if matches!(self.child.try_wait(), Ok(None)) {
+            kill(self.child.id(), libc::SIGTERM);
+        }
+        // A server that ignores SIGTERM (it once could hang) is killed after the bound, so
+        // that the test that found it fails instead of hanging.
+        let deadline = std::time::Instant::now() + PROCESS_BOUND;
+        while matches!(self.child.try_wait(), Ok(None)) {
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 }
 

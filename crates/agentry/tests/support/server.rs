@@ -3,6 +3,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -11,12 +12,17 @@ use super::{Repo, Serve};
 /// A running `agentry serve` and a small HTTP client for it.
 pub struct Server(pub Serve);
 
+/// A generous bound on an answer: a server that hangs fails the test instead of blocking it.
+pub const ANSWER_BOUND: Duration = Duration::from_secs(60);
+
 impl Server {
     pub fn start(repo: &Repo, args: &[&str], env: &[(&str, &str)]) -> Self {
         Self(Serve::start(repo, args, env))
     }
 
-    /// Sends one request; returns the status and the body.
+    /// Sends one request as a well-behaved client would: with what `headers` leave out of a
+    /// change's `Content-Type: application/json` and the token the server made. Returns the
+    /// status and the body.
     pub fn request(
         &self,
         method: &str,
@@ -24,17 +30,32 @@ impl Server {
         headers: &[&str],
         body: &[u8],
     ) -> (u16, Vec<u8>) {
-        parse_response(&self.exchange(method, path, headers, body))
+        let mut all: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+        if !["GET", "HEAD"].contains(&method) && !has_header(headers, "content-type") {
+            all.push("Content-Type: application/json".to_string());
+        }
+        if let Some(token) = &self.0.token
+            && !has_header(headers, "authorization")
+        {
+            all.push(format!("Authorization: Bearer {token}"));
+        }
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        parse_response(&self.exchange(method, path, &all, body))
     }
 
-    /// Sends one request; returns the response as it came.
+    /// Sends one request with only `headers` (and `Connection`, `Content-Length` and, unless
+    /// they name another, the server's `Host`); returns the response as it came.
     pub fn exchange(&self, method: &str, path: &str, headers: &[&str], body: &[u8]) -> Vec<u8> {
         let mut stream = TcpStream::connect(&self.0.addr).expect("connects");
+        stream.set_read_timeout(Some(ANSWER_BOUND)).unwrap();
+        stream.set_write_timeout(Some(ANSWER_BOUND)).unwrap();
         let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.0.addr,
+            "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
             body.len()
         );
+        if !has_header(headers, "host") {
+            head.push_str(&format!("Host: {}\r\n", self.0.addr));
+        }
         for header in headers {
             head.push_str(&format!("{header}\r\n"));
         }
@@ -43,7 +64,11 @@ impl Server {
         // The server may answer (413) before it has read a large body; that is not an error here.
         let _ = stream.write_all(body);
         let mut response = Vec::new();
-        let _ = stream.read_to_end(&mut response);
+        if let Err(err) = stream.read_to_end(&mut response)
+            && response.is_empty()
+        {
+            panic!("{method} {path}: no answer ({err})");
+        }
         response
     }
 
@@ -54,15 +79,11 @@ impl Server {
         headers: &[&str],
         body: Option<Value>,
     ) -> (u16, Value) {
-        let mut all = headers.to_vec();
         let bytes = match &body {
-            Some(value) => {
-                all.push("Content-Type: application/json");
-                serde_json::to_vec(value).unwrap()
-            }
+            Some(value) => serde_json::to_vec(value).unwrap(),
             None => Vec::new(),
         };
-        let (status, body) = self.request(method, path, &all, &bytes);
+        let (status, body) = self.request(method, path, headers, &bytes);
         let value = serde_json::from_slice(&body).unwrap_or_else(|e| {
             panic!(
                 "{method} {path}: not JSON ({e}): {}",
@@ -83,6 +104,15 @@ impl Server {
     pub fn patch(&self, path: &str, body: Value) -> (u16, Value) {
         self.json("PATCH", path, &[], Some(body))
     }
+}
+
+/// Whether `headers` (`Name: value` lines) set `name`.
+fn has_header(headers: &[&str], name: &str) -> bool {
+    headers.iter().any(|header| {
+        header
+            .split_once(':')
+            .is_some_and(|(given, _)| given.trim().eq_ignore_ascii_case(name))
+    })
 }
 
 /// Splits a response (without chunked encoding handling beyond what `Connection: close` needs).
@@ -131,7 +161,7 @@ pub fn error_of(value: &Value) -> &str {
         .unwrap_or_else(|| panic!("no error: {value}"))
 }
 
-/// Creates a task through the API (no token); returns its id.
+/// Creates a task through the API; returns its id.
 pub fn create(server: &Server, body: Value) -> String {
     let (status, issue) = server.post("/api/v1/tasks", body);
     assert_eq!(status, 201, "{issue}");

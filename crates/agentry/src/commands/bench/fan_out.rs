@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail, ensure};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::http_client::{Connection, EventStream, request};
+use super::http_client::{Connection, EventStream, get, post};
 use super::percentile;
 use crate::output::outln;
 
@@ -25,8 +25,8 @@ const BOUND: Duration = Duration::from_secs(60);
 /// An event id and when a stream got it, in microseconds since the Unix epoch.
 type Receipt = (i64, i64);
 
-pub async fn run(addr: &str, store: &SqliteStore) -> Result<()> {
-    let subscribe = request("GET", "/api/v1/events", "");
+pub async fn run(addr: &str, token: &str, store: &SqliteStore) -> Result<()> {
+    let subscribe = get("/api/v1/events");
     let mut streams = Vec::new();
     for _ in 0..STREAMS {
         streams.push(Connection::open(addr).await?.subscribe(&subscribe).await?);
@@ -38,7 +38,7 @@ pub async fn run(addr: &str, store: &SqliteStore) -> Result<()> {
     for stream in streams {
         readers.spawn(receive(stream, last.clone()));
     }
-    post_tasks(addr).await?;
+    post_tasks(addr, token).await?;
     let until = store.last_event_id()?;
     last_tx.send(until)?;
     let events = store.events_after(from, None, usize::MAX)?;
@@ -93,12 +93,12 @@ pub async fn run(addr: &str, store: &SqliteStore) -> Result<()> {
 }
 
 /// Posts the tasks whose events the streams must get.
-async fn post_tasks(addr: &str) -> Result<()> {
+async fn post_tasks(addr: &str, token: &str) -> Result<()> {
     let mut connection = Connection::open(addr).await?;
     for n in 0..EVENTS {
         let body = format!("{{\"title\":\"fan-out {n}\"}}");
         let (status, answer) = connection
-            .exchange(&request("POST", "/api/v1/tasks", &body))
+            .exchange(&post("/api/v1/tasks", &body, token))
             .await?;
         ensure!(
             status == 201,

@@ -14,7 +14,7 @@ use agentry_store::{IssueFilter, SqliteStore, Store};
 use anyhow::{Context, Result, bail, ensure};
 use tokio::task::JoinSet;
 
-use super::http_client::{Connection, request};
+use super::http_client::{Connection, get};
 use super::percentile;
 use super::worktrees::make_repo;
 use crate::output::outln;
@@ -63,7 +63,7 @@ pub fn run(issues: usize) -> Result<()> {
         ms(percentile(&latencies, 50.0)),
         ms(percentile(&latencies, 99.0))
     );
-    runtime.block_on(super::fan_out::run(&server.addr, &store))?;
+    runtime.block_on(super::fan_out::run(&server.addr, &server.token, &store))?;
     server.stop()
 }
 
@@ -98,6 +98,8 @@ struct Served {
     /// Kept open so that the server's writes to stdout never fail.
     _stdout: BufReader<ChildStdout>,
     addr: String,
+    /// The service token the server made, from the dashboard's URL it printed.
+    token: String,
 }
 
 impl Served {
@@ -115,13 +117,15 @@ impl Served {
             .stdout(Stdio::piped())
             .spawn()?;
         let mut stdout = BufReader::new(child.stdout.take().context("stdout is piped")?);
-        let mut first = String::new();
-        stdout.read_line(&mut first)?;
-        let Some(addr) = first.trim().strip_prefix("listening on http://") else {
-            bail!("agentry serve did not start: {first:?}");
+        let mut lines = String::new();
+        stdout.read_line(&mut lines)?;
+        stdout.read_line(&mut lines)?;
+        let Some((addr, token)) = listening_and_token(&lines) else {
+            bail!("agentry serve did not start: {lines:?}");
         };
         Ok(Self {
             addr: addr.to_string(),
+            token: token.to_string(),
             child,
             _stdout: stdout,
         })
@@ -136,6 +140,15 @@ impl Served {
         ensure!(status.success(), "agentry serve failed ({status})");
         Ok(())
     }
+}
+
+/// The address and the token in serve's first lines: `listening on http://ADDR`, then
+/// `dashboard http://ADDR/#token=TOKEN`.
+fn listening_and_token(lines: &str) -> Option<(&str, &str)> {
+    let (first, second) = lines.split_once('\n')?;
+    let addr = first.strip_prefix("listening on http://")?;
+    let (_, token) = second.trim().split_once("#token=")?;
+    Some((addr, token))
 }
 
 impl Drop for Served {
@@ -180,7 +193,7 @@ fn task_paths(store: &SqliteStore) -> Result<Vec<String>> {
 /// Every connection asks for the tasks in turn, as fast as answers come; the latency of each
 /// request after the warm-up is kept.
 async fn load(addr: &str, paths: &[String]) -> Result<Vec<Duration>> {
-    let requests: Vec<Vec<u8>> = paths.iter().map(|p| request("GET", p, "")).collect();
+    let requests: Vec<Vec<u8>> = paths.iter().map(|p| get(p)).collect();
     let start = Instant::now();
     let (measure_from, end) = (start + WARM_UP, start + WARM_UP + MEASURE);
     let mut connections = JoinSet::new();

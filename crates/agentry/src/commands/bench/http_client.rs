@@ -7,14 +7,28 @@ use anyhow::{Context, Result, bail, ensure};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// A request's bytes, built once and sent as often as needed.
-pub fn request(method: &str, path: &str, body: &str) -> Vec<u8> {
-    let mut text = format!("{method} {path} HTTP/1.1\r\nHost: agentry\r\n");
+/// A read's bytes, built once and sent as often as needed.
+pub fn get(path: &str) -> Vec<u8> {
+    request("GET", path, &[], "")
+}
+
+/// A change's bytes: a JSON body, with the service token.
+pub fn post(path: &str, body: &str, token: &str) -> Vec<u8> {
+    let headers = [
+        "Content-Type: application/json".to_string(),
+        format!("Authorization: Bearer {token}"),
+    ];
+    request("POST", path, &headers, body)
+}
+
+fn request(method: &str, path: &str, headers: &[String], body: &str) -> Vec<u8> {
+    // Any loopback name names the server, whatever its port.
+    let mut text = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\n");
+    for header in headers {
+        text.push_str(&format!("{header}\r\n"));
+    }
     if !body.is_empty() {
-        text.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            body.len()
-        ));
+        text.push_str(&format!("Content-Length: {}\r\n", body.len()));
     }
     text.push_str("\r\n");
     text.push_str(body);
