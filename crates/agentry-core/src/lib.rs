@@ -20,6 +20,7 @@ pub mod merge;
 pub mod question;
 pub mod ready;
 pub mod role;
+pub mod sandbox;
 pub mod schedule;
 pub mod scope_lock;
 pub mod session;
