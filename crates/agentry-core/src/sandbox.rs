@@ -58,6 +58,36 @@ pub struct AgentSandbox {
     /// Paths hidden from it: credentials in its home and agentry's, the host's sockets,
     /// `sandbox.hide`.
     pub hidden: Vec<String>,
+    /// Its HOME, which stays visible.
+    pub home: Option<String>,
+}
+
+/// Whether a run is sandboxed, from its mode and whether a sandbox works here.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Containment {
+    Sandboxed,
+    /// Not sandboxed; the warning is what every such run logs when a sandbox was wanted.
+    Unconfined {
+        warning: Option<String>,
+    },
+    /// The mode requires a sandbox and there is none: the run fails with this.
+    Refused(String),
+}
+
+/// What `mode` makes of a run where `sandbox` says whether bubblewrap works, or why not.
+pub fn containment(mode: SandboxMode, sandbox: Result<(), &str>) -> Containment {
+    match (mode, sandbox) {
+        (SandboxMode::Off, _) => Containment::Unconfined { warning: None },
+        (_, Ok(())) => Containment::Sandboxed,
+        (SandboxMode::Auto, Err(why)) => Containment::Unconfined {
+            warning: Some(format!(
+                "no sandbox ({why}): this run can write, read and reach all its user can; install bubblewrap, or set sandbox.mode = \"off\" to say that is meant"
+            )),
+        },
+        (SandboxMode::Bwrap, Err(why)) => Containment::Refused(format!(
+            "sandbox.mode is \"bwrap\" but there is no sandbox here ({why}); install bubblewrap, or set sandbox.mode = \"auto\" to run without one"
+        )),
+    }
 }
 
 impl SandboxConfig {
@@ -84,6 +114,7 @@ impl SandboxConfig {
                 .collect(),
             writable: writable.filter_map(|path| expand(path, home)).collect(),
             hidden: self.hidden(home, agentry_home),
+            home: home.map(String::from),
         }
     }
 
@@ -100,6 +131,7 @@ impl SandboxConfig {
                 .filter_map(|path| expand(path, agentry_home))
                 .collect(),
             hidden: self.hidden(agentry_home, agentry_home),
+            home: agentry_home.map(String::from),
         }
     }
 
@@ -306,6 +338,29 @@ mod tests {
         assert!(sandbox.hidden.iter().any(|h| h == "/root/.aws"));
         let verify = config.for_verify(Some("/root"));
         assert_eq!(verify.writable, ["/root/.cache", "/opt/shared", "~other"]);
+    }
+
+    #[test]
+    fn auto_runs_unconfined_with_a_warning_where_bwrap_does_not_work() {
+        assert_eq!(
+            containment(SandboxMode::Auto, Ok(())),
+            Containment::Sandboxed
+        );
+        assert_eq!(
+            containment(SandboxMode::Bwrap, Ok(())),
+            Containment::Sandboxed
+        );
+        let off = containment(SandboxMode::Off, Ok(()));
+        assert_eq!(off, Containment::Unconfined { warning: None });
+        let missing = "bwrap is not installed";
+        assert!(matches!(
+            containment(SandboxMode::Auto, Err(missing)),
+            Containment::Unconfined { warning: Some(w) } if w.starts_with("no sandbox (bwrap is not installed)")
+        ));
+        assert!(matches!(
+            containment(SandboxMode::Bwrap, Err(missing)),
+            Containment::Refused(why) if why.contains("sandbox.mode is \"bwrap\"")
+        ));
     }
 
     #[test]

@@ -1,17 +1,22 @@
-//! The effects of one session step: an agent turn (recorded, logged, committed), a verify
-//! run, the prompt context they need.
+//! The effects of one session step: an agent turn (sandboxed, recorded, logged, checked,
+//! committed), a verify run (sandboxed), the prompt context they need.
 
-use std::io::Write;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use agentry_agents::{AgentEvent, AgentFailure, AgentOutcome, AgentRequest};
+use agentry_core::config::AgentConfig;
+use agentry_core::sandbox::AgentSandbox;
 use agentry_core::session::{FixRequest, Input, Review, VerifyEvidence};
 use agentry_core::{Role, Timestamp};
+use agentry_process::{Confinement, HeadTail};
 use agentry_store::session::{AgentRunEnd, NewAgentRun};
 use tokio::sync::mpsc;
 
 use crate::driver::SessionRun;
 use crate::prompts::{PromptContext, ReviewContext, VerifyContext};
+use crate::sandbox::RunPaths;
+use crate::verify_files::VerifyFiles;
 
 /// How much of a diff or verify output goes into a prompt.
 const PROMPT_EXCERPT_BYTES: usize = 48 * 1024;
@@ -31,9 +36,10 @@ impl SessionRun {
         role: Role,
         fix: Option<FixRequest>,
     ) -> Result<Input, String> {
-        let agent = self.engine.agents.for_issue(role, &self.issue)?;
+        let (agent, config) = self.engine.agents.for_issue(role, &self.issue)?;
+        let policy = self.agent_sandbox(config);
         let turn = self.next_turn(role.as_str());
-        let request = self.agent_request(role, fix, &turn).await?;
+        let request = self.agent_request(role, fix, &turn, &policy).await?;
         let log = self.log_path(&format!("{turn}.jsonl"));
         let run = self.new_agent_run(role, agent.kind(), &log);
         let (events, received) = mpsc::unbounded_channel();
@@ -54,15 +60,23 @@ impl SessionRun {
             }
             return Err(format!("{role} agent failed: {}", failure.describe()));
         }
+        let verify_files = self.verify_files.as_ref();
+        if let Some(changed) = verify_files.and_then(|files| files.changed(&self.workdir)) {
+            return Err(format!(
+                "verify_script_changed: the {role} agent changed {}, which the verify commands run; an agent may not change its own checks",
+                changed.display()
+            ));
+        }
         let code_changed_at = self.commit().await?;
         Ok(input_after(role, &outcome.text, code_changed_at))
     }
 
     async fn agent_request(
-        &self,
+        &mut self,
         role: Role,
         fix: Option<FixRequest>,
         turn: &str,
+        policy: &AgentSandbox,
     ) -> Result<AgentRequest, String> {
         let context = self.prompt_context(role, fix).await?;
         let prompt = self
@@ -70,6 +84,14 @@ impl SessionRun {
             .prompts
             .render(role, &context)
             .map_err(|e| e.to_string())?;
+        let prompt_file = self.scratch.join(format!("{turn}.prompt.md"));
+        let mut read_only = self.verify_files().await?.paths(&self.workdir);
+        read_only.push(prompt_file.clone());
+        let run = RunPaths {
+            workdir: Some(&self.workdir),
+            read_only,
+        };
+        let confinement = self.engine.settings.sandbox.confinement(policy, run)?;
         Ok(AgentRequest {
             role,
             issue_id: self.issue.id.clone(),
@@ -77,8 +99,46 @@ impl SessionRun {
             session_id: self.claim.session_id.clone(),
             prompt,
             workdir: self.workdir.clone(),
-            prompt_file: self.scratch.join(format!("{turn}.prompt.md")),
+            prompt_file,
+            confinement,
         })
+    }
+
+    /// The sandbox the agent's config asks for; an agent built without one (a test double)
+    /// gets the verify commands'.
+    fn agent_sandbox(&self, config: Option<&AgentConfig>) -> AgentSandbox {
+        let sandbox = &self.engine.settings.sandbox;
+        match config {
+            Some(config) => sandbox.config.for_agent(config, sandbox.home.as_deref()),
+            None => sandbox.for_verify(),
+        }
+    }
+
+    /// The verify scripts, as they were when the session's first turn began.
+    async fn verify_files(&mut self) -> Result<VerifyFiles, String> {
+        if let Some(files) = &self.verify_files {
+            return Ok(files.clone());
+        }
+        let changed = self.branch_changes().await?;
+        let files = VerifyFiles::snapshot(&self.issue.verify, &self.workdir, &changed);
+        self.verify_files = Some(files.clone());
+        Ok(files)
+    }
+
+    /// The files the issue's branch changed since it forked from the base branch.
+    async fn branch_changes(&self) -> Result<Vec<String>, String> {
+        let Some(workspace) = self.engine.workspace.clone() else {
+            return Ok(Vec::new());
+        };
+        let (id, base) = (
+            self.issue.id.clone(),
+            self.engine.settings.base_branch.clone(),
+        );
+        tokio::task::spawn_blocking(move || workspace.changed_files(&id, &base))
+            .await
+            .map_err(|e| e.to_string())?
+            .map(Option::unwrap_or_default)
+            .map_err(|e| e.to_string())
     }
 
     /// The agent run's record; the log is named in it when logs are kept.
@@ -229,6 +289,10 @@ impl SessionRun {
         }
         let name = self.next_turn(what);
         let log = self.log_path(&format!("{name}.log"));
+        let confinement = match self.verify_confinement(dir) {
+            Ok(confinement) => confinement,
+            Err(error) => return Input::Failed { error },
+        };
         let started = std::time::Instant::now();
         let run = agentry_workspace::verify(
             &self.issue.verify,
@@ -236,6 +300,7 @@ impl SessionRun {
             self.engine.settings.verify_timeout,
             &log,
             &[],
+            &confinement,
             &self.cancel,
         )
         .await;
@@ -255,6 +320,16 @@ impl SessionRun {
                 error: format!("could not run the verify commands: {e}"),
             },
         }
+    }
+
+    /// Verify commands run like an agent in `dir`, writing only there.
+    fn verify_confinement(&self, dir: &Path) -> Result<Confinement, String> {
+        let sandbox = &self.engine.settings.sandbox;
+        let run = RunPaths {
+            workdir: Some(dir),
+            read_only: Vec::new(),
+        };
+        sandbox.confinement(&sandbox.for_verify(), run)
     }
 
     fn log_path(&self, name: &str) -> PathBuf {
@@ -315,15 +390,16 @@ fn read_log_excerpt(evidence: &VerifyEvidence) -> String {
 }
 
 /// Records the run as soon as the agent has a process (so that a restarted orchestrator can
-/// stop it) and keeps its normalised events in the turn's JSON Lines log; returns the run's
-/// id if it recorded it.
+/// stop it) and keeps its normalised events in the turn's JSON Lines log, up to
+/// `sandbox.max_log_mb` (its head and its tail); returns the run's id if it recorded it.
 async fn log_events(
     engine: std::sync::Arc<crate::Engine>,
     run: NewAgentRun,
     mut events: mpsc::UnboundedReceiver<AgentEvent>,
     log: PathBuf,
 ) -> Option<i64> {
-    let mut file = open_log(&log, engine.settings.logs_dir.is_some());
+    let cap = engine.settings.sandbox.config.max_log_mb << 20;
+    let mut file = open_log(&log, engine.settings.logs_dir.is_some(), cap);
     let mut run_id = None;
     while let Some(event) = events.recv().await {
         if let AgentEvent::Started { pid: Some(pid) } = event {
@@ -342,19 +418,26 @@ async fn log_events(
         }
         if let Some(file) = file.as_mut() {
             let line = serde_json::json!({ "at": Timestamp::now(), "event": event });
-            let _ = writeln!(file, "{line}");
+            let _ = file.push(format!("{line}\n").as_bytes());
         }
+    }
+    if let Some(file) = file {
+        let _ = file.finish();
     }
     run_id
 }
 
-fn open_log(path: &Path, keep: bool) -> Option<std::fs::File> {
+fn open_log(path: &Path, keep: bool, cap: u64) -> Option<HeadTail<File>> {
     if !keep {
         return None;
     }
-    std::fs::OpenOptions::new()
+    let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)
-        .ok()
+        .ok()?;
+    Some(HeadTail::new(
+        file,
+        usize::try_from(cap).unwrap_or(usize::MAX),
+    ))
 }

@@ -226,6 +226,9 @@ struct HangingProject {
 
 fn hanging_project(marker: &str, before: &str, settings: &[(&str, &str)]) -> HangingProject {
     let repo = project("test -f src/after.txt\n");
+    // These agents outlive their orchestrator and say their pid, as seen from outside, through
+    // a FIFO outside their worktree: what only an unsandboxed agent does.
+    set(&repo, "mode", "\"off\"");
     let fifo_dir = tempfile::tempdir().unwrap();
     let fifo = fifo_dir.path().join("started.fifo");
     let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
@@ -1478,6 +1481,11 @@ fn a_claim_its_orchestrator_keeps_renewing_is_not_taken_back_by_another_run() {
     let repo = project("test -f src/slow.txt\n");
     set(&repo, "lease_secs", "5");
     let fifo_dir = tempfile::tempdir().unwrap();
+    set(
+        &repo,
+        "writable",
+        &format!("[{:?}]", fifo_dir.path().display().to_string()),
+    );
     let fifo = fifo_dir.path().join("started.fifo");
     assert!(
         Command::new("mkfifo")

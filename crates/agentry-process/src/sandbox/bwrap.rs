@@ -100,7 +100,8 @@ fn push(args: &mut Vec<OsString>, flag: &str, source: &Path, dest: &Path) {
 }
 
 /// Every listed path that exists, as the kernel resolves it, with the kind that wins for
-/// it; shallower paths first. Paths to keep visible matter only under the private `/tmp`.
+/// it; shallower paths first. Paths to keep visible matter only under the private `/tmp`,
+/// and nothing needs hiding inside what is hidden already.
 fn mounts(sandbox: &Sandbox) -> Vec<(PathBuf, Kind)> {
     let listed = [
         (Kind::Visible, &sandbox.visible),
@@ -120,7 +121,18 @@ fn mounts(sandbox: &Sandbox) -> Vec<(PathBuf, Kind)> {
     }
     let mut mounts: Vec<(PathBuf, Kind)> = kinds.into_iter().collect();
     mounts.sort_by_key(|(path, _)| path.components().count());
-    mounts
+    let mut needed: Vec<(PathBuf, Kind)> = Vec::with_capacity(mounts.len());
+    for (path, kind) in mounts {
+        let within = needed
+            .iter()
+            .rev()
+            .find(|(outer, _)| path.starts_with(outer))
+            .map(|(_, outer)| *outer);
+        if !(kind == Kind::Hidden && within == Some(Kind::Hidden)) {
+            needed.push((path, kind));
+        }
+    }
+    needed
 }
 
 #[cfg(test)]
@@ -138,17 +150,23 @@ mod tests {
     fn deeper_paths_win_and_the_most_restrictive_kind_wins_for_one_path() {
         let root = tempfile::tempdir().unwrap();
         let root = root.path().canonicalize().unwrap();
-        for dir in [".agentry/worktrees/w", "home/.ssh"] {
+        for dir in [".agentry/worktrees/w", "home/.ssh", "shared"] {
             std::fs::create_dir_all(root.join(dir)).unwrap();
         }
         std::fs::write(root.join(".agentry/worktrees/w/.git"), "gitdir: x").unwrap();
+        std::fs::write(root.join(".agentry/agentry.db"), "").unwrap();
         let sandbox = Sandbox {
-            writable: vec![root.join(".agentry/worktrees/w"), root.join("home")],
+            writable: vec![
+                root.join(".agentry/worktrees/w"),
+                root.join("home"),
+                root.join("shared"),
+            ],
             read_only: vec![root.join(".agentry/worktrees/w/.git")],
             hidden: vec![
                 root.join(".agentry"),
+                root.join(".agentry/agentry.db"),
                 root.join("home/.ssh"),
-                root.join("home"),
+                root.join("shared"),
             ],
             visible: vec![root.clone(), PathBuf::from("/usr"), root.join("missing")],
             network: Network::None,
@@ -159,11 +177,12 @@ mod tests {
             "--ro-bind / / --dev /dev --proc /proc --tmpfs /tmp",
             "--ro-bind R R",
             "--tmpfs R/.agentry",
-            "--tmpfs R/home",
+            "--bind R/home R/home",
+            "--tmpfs R/shared",
             "--tmpfs R/home/.ssh",
             "--bind R/.agentry/worktrees/w R/.agentry/worktrees/w",
             "--ro-bind R/.agentry/worktrees/w/.git R/.agentry/worktrees/w/.git",
-            "--remount-ro R/.agentry --remount-ro R/home --remount-ro R/home/.ssh",
+            "--remount-ro R/.agentry --remount-ro R/shared --remount-ro R/home/.ssh",
             "--chdir R/.agentry/worktrees/w",
             "--unshare-pid --unshare-ipc --die-with-parent --new-session --cap-drop ALL",
             "--unshare-net -- sh -c true",

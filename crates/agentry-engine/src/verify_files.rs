@@ -1,0 +1,77 @@
+//! The files an issue's verify commands name (`sh tests/login.sh`), as the base branch has
+//! them when the session begins: read-only in its agents' sandbox, and checked after every
+//! turn, so that no agent passes its checks by changing them (without a sandbox, or by moving
+//! the folder a read-only file lies in). Files the branch made or changed are its
+//! agents' own work, theirs to change.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use agentry_core::sandbox::verify_paths;
+
+/// Each file, relative to the worktree, with a digest of what it held.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct VerifyFiles(Vec<(PathBuf, Option<u64>)>);
+
+impl VerifyFiles {
+    /// The words of `commands` that are files of `worktree` now, but for those the branch
+    /// changed (`branch_changed`).
+    pub(crate) fn snapshot(
+        commands: &[String],
+        worktree: &Path,
+        branch_changed: &[String],
+    ) -> Self {
+        let files = verify_paths(commands)
+            .into_iter()
+            .filter(|path| !branch_changed.contains(path))
+            .map(PathBuf::from)
+            .filter(|path| worktree.join(path).is_file())
+            .map(|path| {
+                let digest = digest(&worktree.join(&path));
+                (path, digest)
+            });
+        Self(files.collect())
+    }
+
+    pub(crate) fn paths(&self, worktree: &Path) -> Vec<PathBuf> {
+        self.0.iter().map(|(path, _)| worktree.join(path)).collect()
+    }
+
+    /// The first file that no longer holds what it held.
+    pub(crate) fn changed(&self, worktree: &Path) -> Option<&Path> {
+        self.0
+            .iter()
+            .find(|(path, was)| digest(&worktree.join(path)) != *was)
+            .map(|(path, _)| path.as_path())
+    }
+}
+
+fn digest(path: &Path) -> Option<u64> {
+    let bytes = std::fs::read(path).ok()?;
+    let mut hasher = DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    Some(hasher.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_named_file_changed_or_removed_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("tests")).unwrap();
+        std::fs::write(dir.path().join("tests/login.sh"), "grep -q ok out\n").unwrap();
+        std::fs::write(dir.path().join("other.sh"), "true\n").unwrap();
+        std::fs::write(dir.path().join("made.txt"), "by the branch\n").unwrap();
+        let commands = ["sh tests/login.sh && make check && test -f made.txt".to_string()];
+        let files = VerifyFiles::snapshot(&commands, dir.path(), &["made.txt".to_string()]);
+        assert_eq!(files.paths(dir.path()), [dir.path().join("tests/login.sh")]);
+        std::fs::write(dir.path().join("other.sh"), "false\n").unwrap();
+        assert_eq!(files.changed(dir.path()), None);
+        std::fs::write(dir.path().join("tests/login.sh"), "exit 0\n").unwrap();
+        assert_eq!(files.changed(dir.path()), Some(Path::new("tests/login.sh")));
+        std::fs::remove_file(dir.path().join("tests/login.sh")).unwrap();
+        assert_eq!(files.changed(dir.path()), Some(Path::new("tests/login.sh")));
+    }
+}
