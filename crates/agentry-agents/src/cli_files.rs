@@ -7,15 +7,17 @@ use std::path::{Path, PathBuf};
 use crate::AgentRequest;
 use crate::child::AgentEnv;
 
-/// Claude Code's settings (hooks, MCP servers, permissions) and instructions, under its home.
-const CLAUDE_CONFIG: [&str; 7] = [
-    ".claude.json",
-    ".claude/settings.json",
-    ".claude/settings.local.json",
-    ".claude/CLAUDE.md",
-    ".claude/commands",
-    ".claude/agents",
-    ".claude/hooks",
+/// Claude Code's settings (hooks, permissions), instructions and what runs as its commands,
+/// under its state folder.
+const CLAUDE_CONFIG: [&str; 8] = [
+    "settings.json",
+    "settings.local.json",
+    "CLAUDE.md",
+    "commands",
+    "agents",
+    "hooks",
+    "skills",
+    "plugins",
 ];
 /// Codex's config (`notify`, MCP servers, profiles), instructions and command rules, under its
 /// state folder.
@@ -30,29 +32,29 @@ pub(crate) struct CliFiles {
 impl CliFiles {
     /// Codex cannot run with a read-only state folder: `$CODEX_HOME`, else `~/.codex`.
     pub(crate) fn codex(env: &AgentEnv) -> Self {
-        let state = env.value("CODEX_HOME").map(PathBuf::from).or_else(|| {
-            env.value("HOME")
-                .map(|home| Path::new(&home).join(".codex"))
-        });
+        Self::in_state_folder(state_folder(env, "CODEX_HOME", ".codex"), &CODEX_CONFIG)
+    }
+
+    /// Claude Code runs with a read-only home, but its agent SDK (`claude-code-acp`) fails
+    /// without its debug logs: `$CLAUDE_CONFIG_DIR`, else `~/.claude`. Its MCP servers, in
+    /// `~/.claude.json`, stay read-only with the home.
+    pub(crate) fn claude(env: &AgentEnv) -> Self {
+        let state = state_folder(env, "CLAUDE_CONFIG_DIR", ".claude");
+        let mut files = Self::in_state_folder(state, &CLAUDE_CONFIG);
+        let home = env.value("HOME").map(PathBuf::from);
+        files
+            .config
+            .extend(home.map(|home| home.join(".claude.json")));
+        files
+    }
+
+    fn in_state_folder(state: Option<PathBuf>, config: &[&str]) -> Self {
         let config = state
             .iter()
-            .flat_map(|dir| CODEX_CONFIG.map(|file| dir.join(file)));
+            .flat_map(|dir| config.iter().map(|file| dir.join(file)));
         Self {
             config: config.collect(),
             state,
-        }
-    }
-
-    /// Claude Code works with a read-only home; its config stays read-only should a writable
-    /// path take its home in.
-    pub(crate) fn claude(env: &AgentEnv) -> Self {
-        let home = env.value("HOME").map(PathBuf::from);
-        let config = home
-            .iter()
-            .flat_map(|home| CLAUDE_CONFIG.map(|file| home.join(file)));
-        Self {
-            state: None,
-            config: config.collect(),
         }
     }
 
@@ -70,6 +72,13 @@ impl CliFiles {
         }
         request
     }
+}
+
+/// The folder `variable` names in the agent's environment, else `folder` in its home.
+fn state_folder(env: &AgentEnv, variable: &str, folder: &str) -> Option<PathBuf> {
+    env.value(variable)
+        .map(PathBuf::from)
+        .or_else(|| env.value("HOME").map(|home| Path::new(&home).join(folder)))
 }
 
 #[cfg(test)]
@@ -128,16 +137,15 @@ mod tests {
     }
 
     #[test]
-    fn codex_state_defaults_to_its_home_and_claude_keeps_only_config() {
+    fn state_folders_default_to_the_home() {
         let home = env(&[("HOME", "/home/a")]);
         let codex = CliFiles::codex(&home);
         assert_eq!(codex.state.as_deref(), Some(Path::new("/home/a/.codex")));
         let claude = CliFiles::claude(&home);
-        assert_eq!(claude.state, None);
-        assert!(
-            claude
-                .config
-                .contains(&PathBuf::from("/home/a/.claude/settings.json"))
-        );
+        assert_eq!(claude.state.as_deref(), Some(Path::new("/home/a/.claude")));
+        for config in ["/home/a/.claude/settings.json", "/home/a/.claude.json"] {
+            assert!(claude.config.contains(&PathBuf::from(config)), "{config}");
+        }
+        assert_eq!(CliFiles::claude(&env(&[])).state, None);
     }
 }
