@@ -13,8 +13,8 @@ use agentry_core::Timestamp;
 use serde_json::{Value, json};
 use support::{
     PROCESS_BOUND, QUIET, Repo, agentry_command, agentry_in, assert_ok, assert_refused, git,
-    git_stdout, ids, json_of, kill, rule, snapshot_types, stdout, strings, wait_bounded,
-    write_step,
+    git_stdout, ids, json_of, kill, proc_stat, processes_with, rule, snapshot_types, stdout,
+    strings, wait_bounded, write_step,
 };
 
 /// A generous bound on waiting for an agent to start (not a timing assertion).
@@ -131,24 +131,6 @@ fn passing_script(implementer: &[&str]) -> String {
 // ---------------------------------------------------------------------------------------------
 // Processes
 
-/// Whether `pid` is a live (not zombie) process whose argv holds `marker`.
-fn runs_marker(pid: u32, marker: &str) -> bool {
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-    proc_stat(pid).is_some_and(|(state, _)| state != "Z")
-        && cmdline
-            .split(|b| *b == 0)
-            .any(|arg| arg == marker.as_bytes())
-}
-
-/// Live processes whose argv holds `marker`.
-fn processes_with(marker: &str) -> Vec<u32> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| runs_marker(*pid, marker))
-        .collect()
-}
-
 /// An agentry process started in the background, killed and reaped when dropped.
 struct Background(Option<Child>);
 
@@ -178,13 +160,6 @@ impl Drop for Background {
             let _ = child.wait();
         }
     }
-}
-
-/// The state and start time (in clock ticks after boot) of a process, from /proc/<pid>/stat.
-fn proc_stat(pid: u32) -> Option<(String, u64)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
-    Some((fields.first()?.to_string(), fields.get(19)?.parse().ok()?))
 }
 
 /// An agent process a test saw start: killed when dropped if it still runs. Known by its pid
