@@ -126,7 +126,7 @@ mod tests {
         let files = CliFiles::codex(&env(&[("CODEX_HOME", codex_home.to_str().unwrap())]));
         let confined = files.confine(&request(Some(Sandbox::default())));
         let sandbox = confined.confinement.sandbox.unwrap();
-        assert_eq!(sandbox.writable, [codex_home.clone()]);
+        assert_eq!(sandbox.writable, std::slice::from_ref(&codex_home));
         assert!(codex_home.is_dir(), "made before the sandbox binds it");
         assert_eq!(
             sandbox.read_only,

@@ -105,6 +105,8 @@ impl SandboxSettings {
         }
         if let Some(project) = &self.project {
             sandbox.visible.push(project.root.clone());
+            // Read-only even where a writable path takes the repository in.
+            sandbox.read_only.push(project.root.join(".git"));
             sandbox.hidden.push(project.root.join(".agentry"));
             sandbox.hidden.extend(
                 ["", "-wal", "-shm", "-journal"].map(|suffix| with_suffix(&project.store, suffix)),
