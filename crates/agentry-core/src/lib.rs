@@ -27,6 +27,7 @@ pub mod session;
 pub mod status;
 pub mod time;
 pub mod verdict;
+pub mod verify_scripts;
 
 pub use event::{Event, EventType};
 pub use id::IssueId;

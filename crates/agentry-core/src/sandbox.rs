@@ -1,7 +1,6 @@
 //! What an agent's sandbox holds, as the config decides it: its mode and network, the hosts
 //! it may reach, the paths it may write and the ones hidden from it. A run adds its own
-//! paths (the worktree, the store). And which files an issue's verify commands run, which
-//! agents may not change.
+//! paths (the worktree, the store).
 
 use crate::config::{AgentConfig, AgentKind, NetworkMode, SandboxConfig, SandboxMode};
 
@@ -218,25 +217,6 @@ fn base_url(agent: &AgentConfig) -> Option<BaseUrl> {
     })
 }
 
-/// The words of `commands` that may name a file they run or read (`sh tests/login.sh`):
-/// relative paths without `..`, not options or assignments. Which of them are files is for
-/// the caller to see.
-pub fn verify_paths(commands: &[String]) -> Vec<String> {
-    let mut paths: Vec<String> = commands
-        .iter()
-        .flat_map(|command| shlex::split(command).unwrap_or_default())
-        .filter(|word| {
-            !word.is_empty()
-                && !word.starts_with(['-', '/', '~', '$'])
-                && !word.contains('=')
-                && !word.split('/').any(|part| part == "..")
-        })
-        .collect();
-    paths.sort();
-    paths.dedup();
-    paths
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -361,27 +341,5 @@ mod tests {
             containment(SandboxMode::Bwrap, Err(missing)),
             Containment::Refused(why) if why.contains("sandbox.mode is \"bwrap\"")
         ));
-    }
-
-    #[test]
-    fn verify_paths_are_the_relative_words_of_the_commands() {
-        let commands = [
-            "sh tests/login.sh --fast".to_string(),
-            "cd web && npm test -- --grep='a b' FOO=1".to_string(),
-            "python3 '../x.py' /usr/bin/check ~/bin/x $HOME/y".to_string(),
-        ];
-        assert_eq!(
-            verify_paths(&commands),
-            [
-                "&&",
-                "cd",
-                "npm",
-                "python3",
-                "sh",
-                "test",
-                "tests/login.sh",
-                "web"
-            ]
-        );
     }
 }

@@ -1,4 +1,4 @@
-//! The files an issue's verify commands name (`sh tests/login.sh`), as the base branch has
+//! The files an issue's verify commands run (`sh tests/login.sh`), as the base branch has
 //! them when the session begins: read-only in its agents' sandbox, and checked after every
 //! turn, so that no agent passes its checks by changing them (without a sandbox, or by moving
 //! the folder a read-only file lies in). Files the branch made or changed are its
@@ -7,21 +7,21 @@
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 
-use agentry_core::sandbox::verify_paths;
+use agentry_core::verify_scripts::verify_scripts;
 
 /// Each file, relative to the worktree, with a digest of what it held.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct VerifyFiles(Vec<(PathBuf, Option<u64>)>);
 
 impl VerifyFiles {
-    /// The words of `commands` that are files of `worktree` now, but for those the branch
+    /// The files `commands` run that are files of `worktree` now, but for those the branch
     /// changed (`branch_changed`).
     pub(crate) fn snapshot(
         commands: &[String],
         worktree: &Path,
         branch_changed: &[String],
     ) -> Self {
-        let files = verify_paths(commands)
+        let files = verify_scripts(commands)
             .into_iter()
             .filter(|path| !branch_changed.contains(path))
             .map(PathBuf::from)
@@ -58,16 +58,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_named_file_changed_or_removed_is_found() {
+    fn a_script_changed_or_removed_is_found_but_not_the_branchs_own() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("tests")).unwrap();
         std::fs::write(dir.path().join("tests/login.sh"), "grep -q ok out\n").unwrap();
-        std::fs::write(dir.path().join("other.sh"), "true\n").unwrap();
-        std::fs::write(dir.path().join("made.txt"), "by the branch\n").unwrap();
-        let commands = ["sh tests/login.sh && make check && test -f made.txt".to_string()];
-        let files = VerifyFiles::snapshot(&commands, dir.path(), &["made.txt".to_string()]);
+        std::fs::write(dir.path().join("made.sh"), "true\n").unwrap();
+        std::fs::write(dir.path().join("read.txt"), "ok\n").unwrap();
+        let commands = ["sh tests/login.sh && sh made.sh && grep -q ok read.txt".to_string()];
+        let files = VerifyFiles::snapshot(&commands, dir.path(), &["made.sh".to_string()]);
         assert_eq!(files.paths(dir.path()), [dir.path().join("tests/login.sh")]);
-        std::fs::write(dir.path().join("other.sh"), "false\n").unwrap();
+        std::fs::write(dir.path().join("made.sh"), "false\n").unwrap();
+        std::fs::write(dir.path().join("read.txt"), "changed\n").unwrap();
         assert_eq!(files.changed(dir.path()), None);
         std::fs::write(dir.path().join("tests/login.sh"), "exit 0\n").unwrap();
         assert_eq!(files.changed(dir.path()), Some(Path::new("tests/login.sh")));
