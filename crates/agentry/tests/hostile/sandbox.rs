@@ -145,6 +145,20 @@ fn an_agent_writes_nothing_outside_its_worktree() {
 }
 
 #[test]
+fn an_agent_cannot_unlink_its_worktree_from_the_repository() {
+    if !sandbox_or_skip() {
+        return;
+    }
+    let repo = project("rm -rf .git; echo done > done.txt", "");
+    let main_before = git_stdout(repo.path(), &["rev-parse", "main"]);
+    let detail = run_one(&repo, "sh check.sh");
+    assert_eq!(detail["status"], "needs_review");
+    assert_eq!(git_stdout(repo.path(), &["rev-parse", "main"]), main_before);
+    let branch = format!("agentry/{}:done.txt", detail["id"].as_str().unwrap());
+    assert_eq!(git_stdout(repo.path(), &["show", &branch]), "done\n");
+}
+
+#[test]
 fn an_agent_reads_no_credentials() {
     if !sandbox_or_skip() {
         return;
