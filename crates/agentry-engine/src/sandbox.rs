@@ -10,6 +10,8 @@ use agentry_core::sandbox::{AgentSandbox, Containment, containment};
 use agentry_process::sandbox::{AllowList, Network, Proxied};
 use agentry_process::{Confinement, Sandbox};
 
+use crate::driver::SessionRun;
+
 /// What the sandboxes of a run are made of.
 #[derive(Clone, Debug)]
 pub struct SandboxSettings {
@@ -128,6 +130,44 @@ impl SandboxSettings {
                 loopback_ports: policy.loopback_ports.clone(),
             }),
         })
+    }
+}
+
+impl SessionRun {
+    /// The sandbox the agent's config asks for; an agent built without one (a test double)
+    /// gets the verify commands'.
+    pub(crate) fn agent_sandbox(&self, config: Option<&AgentConfig>) -> AgentSandbox {
+        let sandbox = &self.engine.settings.sandbox;
+        match config {
+            Some(config) => sandbox.config.for_agent(config, sandbox.home.as_deref()),
+            None => sandbox.for_verify(),
+        }
+    }
+
+    /// How the turn's agent is held in: its worktree writable; the verify scripts and its
+    /// prompt file read-only.
+    pub(crate) async fn agent_confinement(
+        &mut self,
+        policy: &AgentSandbox,
+        prompt_file: &Path,
+    ) -> Result<Confinement, String> {
+        let mut read_only = self.verify_files().await?.paths(&self.workdir);
+        read_only.push(prompt_file.to_path_buf());
+        let run = RunPaths {
+            workdir: Some(&self.workdir),
+            read_only,
+        };
+        self.engine.settings.sandbox.confinement(policy, run)
+    }
+
+    /// Verify commands run like an agent in `dir`, writing only there.
+    pub(crate) fn verify_confinement(&self, dir: &Path) -> Result<Confinement, String> {
+        let sandbox = &self.engine.settings.sandbox;
+        let run = RunPaths {
+            workdir: Some(dir),
+            read_only: Vec::new(),
+        };
+        sandbox.confinement(&sandbox.for_verify(), run)
     }
 }
 

@@ -5,18 +5,15 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use agentry_agents::{AgentEvent, AgentFailure, AgentOutcome, AgentRequest};
-use agentry_core::config::AgentConfig;
 use agentry_core::sandbox::AgentSandbox;
 use agentry_core::session::{FixRequest, Input, Review, VerifyEvidence};
 use agentry_core::{Role, Timestamp};
-use agentry_process::{Confinement, HeadTail};
+use agentry_process::HeadTail;
 use agentry_store::session::{AgentRunEnd, NewAgentRun};
 use tokio::sync::mpsc;
 
 use crate::driver::SessionRun;
 use crate::prompts::{PromptContext, ReviewContext, VerifyContext};
-use crate::sandbox::RunPaths;
-use crate::verify_files::VerifyFiles;
 
 /// How much of a diff or verify output goes into a prompt.
 const PROMPT_EXCERPT_BYTES: usize = 48 * 1024;
@@ -60,13 +57,7 @@ impl SessionRun {
             }
             return Err(format!("{role} agent failed: {}", failure.describe()));
         }
-        let verify_files = self.verify_files.as_ref();
-        if let Some(changed) = verify_files.and_then(|files| files.changed(&self.workdir)) {
-            return Err(format!(
-                "verify_script_changed: the {role} agent changed {}, which the verify commands run; an agent may not change its own checks",
-                changed.display()
-            ));
-        }
+        self.check_verify_scripts(role)?;
         let code_changed_at = self.commit().await?;
         Ok(input_after(role, &outcome.text, code_changed_at))
     }
@@ -85,13 +76,7 @@ impl SessionRun {
             .render(role, &context)
             .map_err(|e| e.to_string())?;
         let prompt_file = self.scratch.join(format!("{turn}.prompt.md"));
-        let mut read_only = self.verify_files().await?.paths(&self.workdir);
-        read_only.push(prompt_file.clone());
-        let run = RunPaths {
-            workdir: Some(&self.workdir),
-            read_only,
-        };
-        let confinement = self.engine.settings.sandbox.confinement(policy, run)?;
+        let confinement = self.agent_confinement(policy, &prompt_file).await?;
         Ok(AgentRequest {
             role,
             issue_id: self.issue.id.clone(),
@@ -102,43 +87,6 @@ impl SessionRun {
             prompt_file,
             confinement,
         })
-    }
-
-    /// The sandbox the agent's config asks for; an agent built without one (a test double)
-    /// gets the verify commands'.
-    fn agent_sandbox(&self, config: Option<&AgentConfig>) -> AgentSandbox {
-        let sandbox = &self.engine.settings.sandbox;
-        match config {
-            Some(config) => sandbox.config.for_agent(config, sandbox.home.as_deref()),
-            None => sandbox.for_verify(),
-        }
-    }
-
-    /// The verify scripts, as they were when the session's first turn began.
-    async fn verify_files(&mut self) -> Result<VerifyFiles, String> {
-        if let Some(files) = &self.verify_files {
-            return Ok(files.clone());
-        }
-        let changed = self.branch_changes().await?;
-        let files = VerifyFiles::snapshot(&self.issue.verify, &self.workdir, &changed);
-        self.verify_files = Some(files.clone());
-        Ok(files)
-    }
-
-    /// The files the issue's branch changed since it forked from the base branch.
-    async fn branch_changes(&self) -> Result<Vec<String>, String> {
-        let Some(workspace) = self.engine.workspace.clone() else {
-            return Ok(Vec::new());
-        };
-        let (id, base) = (
-            self.issue.id.clone(),
-            self.engine.settings.base_branch.clone(),
-        );
-        tokio::task::spawn_blocking(move || workspace.changed_files(&id, &base))
-            .await
-            .map_err(|e| e.to_string())?
-            .map(Option::unwrap_or_default)
-            .map_err(|e| e.to_string())
     }
 
     /// The agent run's record; the log is named in it when logs are kept.
@@ -320,16 +268,6 @@ impl SessionRun {
                 error: format!("could not run the verify commands: {e}"),
             },
         }
-    }
-
-    /// Verify commands run like an agent in `dir`, writing only there.
-    fn verify_confinement(&self, dir: &Path) -> Result<Confinement, String> {
-        let sandbox = &self.engine.settings.sandbox;
-        let run = RunPaths {
-            workdir: Some(dir),
-            read_only: Vec::new(),
-        };
-        sandbox.confinement(&sandbox.for_verify(), run)
     }
 
     fn log_path(&self, name: &str) -> PathBuf {

@@ -7,7 +7,10 @@
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 
+use agentry_core::Role;
 use agentry_core::verify_scripts::verify_scripts;
+
+use crate::driver::SessionRun;
 
 /// Each file, relative to the worktree, with a digest of what it held.
 #[derive(Clone, Debug, Default)]
@@ -43,6 +46,50 @@ impl VerifyFiles {
             .iter()
             .find(|(path, was)| digest(&worktree.join(path)) != *was)
             .map(|(path, _)| path.as_path())
+    }
+}
+
+impl SessionRun {
+    /// The verify scripts, as they were when the session's first turn began.
+    pub(crate) async fn verify_files(&mut self) -> Result<VerifyFiles, String> {
+        if let Some(files) = &self.verify_files {
+            return Ok(files.clone());
+        }
+        let changed = self.branch_changes().await?;
+        let files = VerifyFiles::snapshot(&self.issue.verify, &self.workdir, &changed);
+        self.verify_files = Some(files.clone());
+        Ok(files)
+    }
+
+    /// The files the issue's branch changed since it forked from the base branch.
+    async fn branch_changes(&self) -> Result<Vec<String>, String> {
+        let Some(workspace) = self.engine.workspace.clone() else {
+            return Ok(Vec::new());
+        };
+        let (id, base) = (
+            self.issue.id.clone(),
+            self.engine.settings.base_branch.clone(),
+        );
+        tokio::task::spawn_blocking(move || workspace.changed_files(&id, &base))
+            .await
+            .map_err(|e| e.to_string())?
+            .map(Option::unwrap_or_default)
+            .map_err(|e| e.to_string())
+    }
+
+    /// An error when the turn that just ended changed a verify script.
+    pub(crate) fn check_verify_scripts(&self, role: Role) -> Result<(), String> {
+        let changed = self
+            .verify_files
+            .as_ref()
+            .and_then(|files| files.changed(&self.workdir));
+        match changed {
+            Some(changed) => Err(format!(
+                "verify_script_changed: the {role} agent changed {}, which the verify commands run; an agent may not change its own checks",
+                changed.display()
+            )),
+            None => Ok(()),
+        }
     }
 }
 
