@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::pin::Pin;
 
 use agentry_core::{IssueId, Role};
+use agentry_process::Confinement;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
@@ -27,6 +28,9 @@ pub struct AgentRequest {
     pub workdir: PathBuf,
     /// Where the prompt is also written for the agent (AGENTRY_PROMPT_FILE); the caller chooses it outside the worktree.
     pub prompt_file: PathBuf,
+    /// How the agent's processes are held in: the run's sandbox, which the backend adds its
+    /// CLI's own state folder to, and the file-size limit.
+    pub confinement: Confinement,
 }
 
 /// The normalised stream every backend produces.

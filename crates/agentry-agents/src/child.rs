@@ -50,7 +50,8 @@ impl Limits {
         (self.idle_timeout_secs > 0).then(|| Duration::from_secs(self.idle_timeout_secs))
     }
 
-    /// A spec for `argv` in the request's worktree, with empty stdin and the full timeout.
+    /// A spec for `argv` in the request's worktree, confined as the request says, with empty
+    /// stdin and the full timeout.
     pub(crate) fn spec(
         &self,
         argv: &[String],
@@ -67,6 +68,7 @@ impl Limits {
             idle_timeout: self.idle_timeout(),
             output_cap: OUTPUT_CAP,
             grace: self.grace,
+            confinement: request.confinement.clone(),
         }
     }
 
@@ -93,6 +95,15 @@ impl AgentEnv {
         Self {
             pass: config.pass_env.clone(),
             set: config.env.clone(),
+        }
+    }
+
+    /// The value `name` has in the agent's environment.
+    pub(crate) fn value(&self, name: &str) -> Option<String> {
+        match self.set.get(name) {
+            Some(value) => Some(value.clone()),
+            None if self.pass.iter().any(|passed| passed == name) => std::env::var(name).ok(),
+            None => None,
         }
     }
 

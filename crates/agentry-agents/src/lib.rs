@@ -9,6 +9,7 @@ mod acp;
 mod agent;
 mod child;
 mod claude;
+mod cli_files;
 mod codex;
 mod command;
 mod error;

@@ -19,12 +19,17 @@ pub(crate) fn string(value: &Value) -> Option<String> {
     value.as_str().map(str::to_string)
 }
 
-/// Whether an agent's error message is about a rate or usage limit.
+/// Whether an agent's error message is about a rate or usage limit: it says so, or names
+/// the status 429 (as a number of its own, not inside a port like `127.0.0.1:33429`).
 pub(crate) fn says_rate_limited(message: &str) -> bool {
     let lower = message.to_lowercase();
-    ["429", "rate limit", "rate_limit", "usage limit"]
-        .iter()
-        .any(|sign| lower.contains(sign))
+    let status_429 = lower
+        .split(|c: char| !c.is_ascii_digit())
+        .any(|number| number == "429");
+    status_429
+        || ["rate limit", "rate_limit", "usage limit"]
+            .iter()
+            .any(|sign| lower.contains(sign))
 }
 
 #[cfg(test)]
@@ -47,5 +52,8 @@ mod tests {
             "Claude AI usage limit reached|1712345678"
         ));
         assert!(!says_rate_limited("API Error: 500 Internal Server Error"));
+        assert!(!says_rate_limited(
+            "API Error: 500 boom. Check your inference gateway (127.0.0.1:33429)."
+        ));
     }
 }

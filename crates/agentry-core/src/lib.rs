@@ -20,6 +20,7 @@ pub mod merge;
 pub mod question;
 pub mod ready;
 pub mod role;
+pub mod sandbox;
 pub mod schedule;
 pub mod scope_lock;
 pub mod secret;
@@ -27,6 +28,7 @@ pub mod session;
 pub mod status;
 pub mod time;
 pub mod verdict;
+pub mod verify_scripts;
 
 pub use event::{Event, EventType};
 pub use id::IssueId;

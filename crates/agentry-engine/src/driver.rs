@@ -45,6 +45,8 @@ pub(crate) struct SessionRun {
     pub(crate) revise: Vec<String>,
     /// The `review-hard` mark this session's review follows, if the issue has one.
     pub(crate) review_hard: Option<ReviewHardMark>,
+    /// The verify scripts as they were at the session's first agent turn.
+    pub(crate) verify_files: Option<crate::verify_files::VerifyFiles>,
 }
 
 /// How a session ended, and until when its agent is rate limited, if it is.
@@ -116,6 +118,7 @@ impl SessionRun {
             answer: None,
             revise: Vec::new(),
             review_hard: None,
+            verify_files: None,
         };
         run.answer = run.last_answer();
         run.review_hard = run.review_hard_mark();

@@ -32,6 +32,7 @@ pub mod question;
 mod recovery;
 pub mod review_hard;
 mod roles;
+mod sandbox;
 pub mod scope_lock;
 mod settings;
 pub mod status;
@@ -39,6 +40,7 @@ mod summary;
 pub mod templates;
 pub mod timings;
 mod turn;
+mod verify_files;
 pub mod wake;
 
 pub use alert_monitor::monitor as monitor_alerts;
@@ -49,6 +51,7 @@ pub use merge_watch::scan as merge_scan;
 pub use prompts::Prompts;
 pub use recovery::recover;
 pub use roles::RoleAgents;
+pub use sandbox::{ProjectPaths, SandboxSettings};
 pub use settings::Settings;
 pub use summary::RunSummary;
 

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use agentry_core::config::{AgentConfig, AgentKind};
-use agentry_process::{Ending, Spec, pass_env};
+use agentry_process::{Confinement, Ending, Spec, pass_env};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
@@ -95,6 +95,7 @@ pub async fn program_version(program: &str, pass: &[String]) -> (bool, String) {
         idle_timeout: None,
         output_cap: 64 * 1024,
         grace: Duration::from_secs(1),
+        confinement: Confinement::default(),
     };
     let first_line = |text: &str| text.lines().next().unwrap_or_default().trim().to_string();
     let problem = |what: String| {

@@ -6,6 +6,8 @@ use std::time::Duration;
 use agentry_core::config::{Config, SchedulingBackend};
 use agentry_core::session::Caps;
 
+use crate::sandbox::SandboxSettings;
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub caps: Caps,
@@ -21,6 +23,7 @@ pub struct Settings {
     /// Spending limits in USD; 0 means none.
     pub per_session_usd: f64,
     pub per_day_usd: f64,
+    pub sandbox: SandboxSettings,
 }
 
 impl Settings {
@@ -43,6 +46,7 @@ impl Settings {
             shutdown_grace: Duration::from_secs(config.scheduling.shutdown_grace_secs),
             per_session_usd: config.budgets.per_session_usd,
             per_day_usd: config.budgets.per_day_usd,
+            sandbox: SandboxSettings::from_config(config),
         }
     }
 

@@ -1,12 +1,14 @@
-//! The effects of one session step: an agent turn (recorded, logged, committed), a verify
-//! run, the prompt context they need.
+//! The effects of one session step: an agent turn (sandboxed, recorded, logged, checked,
+//! committed), a verify run (sandboxed), the prompt context they need.
 
-use std::io::Write;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use agentry_agents::{AgentEvent, AgentFailure, AgentOutcome, AgentRequest};
+use agentry_core::sandbox::AgentSandbox;
 use agentry_core::session::{FixRequest, Input, Review, VerifyEvidence};
 use agentry_core::{Role, Timestamp};
+use agentry_process::HeadTail;
 use agentry_store::session::{AgentRunEnd, NewAgentRun};
 use tokio::sync::mpsc;
 
@@ -32,9 +34,10 @@ impl SessionRun {
         role: Role,
         fix: Option<FixRequest>,
     ) -> Result<Input, String> {
-        let agent = self.engine.agents.for_issue(role, &self.issue)?;
+        let (agent, config) = self.engine.agents.for_issue(role, &self.issue)?;
+        let policy = self.agent_sandbox(config);
         let turn = self.next_turn(role.as_str());
-        let request = self.agent_request(role, fix, &turn).await?;
+        let request = self.agent_request(role, fix, &turn, &policy).await?;
         let log = self.log_path(&format!("{turn}.jsonl"));
         let run = self.new_agent_run(role, agent.kind(), &log);
         let (events, received) = mpsc::unbounded_channel();
@@ -55,15 +58,17 @@ impl SessionRun {
             }
             return Err(format!("{role} agent failed: {}", failure.describe()));
         }
+        self.check_verify_scripts(role)?;
         let change = self.commit().await?;
         Ok(input_after(role, &outcome.text, change))
     }
 
     async fn agent_request(
-        &self,
+        &mut self,
         role: Role,
         fix: Option<FixRequest>,
         turn: &str,
+        policy: &AgentSandbox,
     ) -> Result<AgentRequest, String> {
         let context = self.prompt_context(role, fix).await?;
         let prompt = self
@@ -71,6 +76,8 @@ impl SessionRun {
             .prompts
             .render(role, &context)
             .map_err(|e| e.to_string())?;
+        let prompt_file = self.scratch.join(format!("{turn}.prompt.md"));
+        let confinement = self.agent_confinement(policy, &prompt_file).await?;
         Ok(AgentRequest {
             role,
             issue_id: self.issue.id.clone(),
@@ -78,7 +85,8 @@ impl SessionRun {
             session_id: self.claim.session_id.clone(),
             prompt,
             workdir: self.workdir.clone(),
-            prompt_file: self.scratch.join(format!("{turn}.prompt.md")),
+            prompt_file,
+            confinement,
         })
     }
 
@@ -242,6 +250,10 @@ impl SessionRun {
         }
         let name = self.next_turn(what);
         let log = self.log_path(&format!("{name}.log"));
+        let confinement = match self.verify_confinement(dir) {
+            Ok(confinement) => confinement,
+            Err(error) => return Input::Failed { error },
+        };
         let started = std::time::Instant::now();
         let run = agentry_workspace::verify(
             &self.issue.verify,
@@ -250,6 +262,7 @@ impl SessionRun {
             &log,
             // Recovery finds a killed run's verify commands by it, as it finds its agents.
             &[(SESSION_VAR.to_string(), self.claim.session_id.clone())],
+            &confinement,
             &self.cancel,
         )
         .await;
@@ -348,15 +361,16 @@ fn read_log_excerpt(evidence: &VerifyEvidence) -> String {
 }
 
 /// Records the run as soon as the agent has a process (so that a restarted orchestrator can
-/// stop it) and keeps its normalised events in the turn's JSON Lines log; returns the run's
-/// id if it recorded it.
+/// stop it) and keeps its normalised events in the turn's JSON Lines log, up to
+/// `sandbox.max_log_mb` (its head and its tail); returns the run's id if it recorded it.
 async fn log_events(
     engine: std::sync::Arc<crate::Engine>,
     run: NewAgentRun,
     mut events: mpsc::UnboundedReceiver<AgentEvent>,
     log: PathBuf,
 ) -> Option<i64> {
-    let mut file = open_log(&log, engine.settings.logs_dir.is_some());
+    let cap = engine.settings.sandbox.config.max_log_mb << 20;
+    let mut file = open_log(&log, engine.settings.logs_dir.is_some(), cap);
     let mut run_id = None;
     while let Some(event) = events.recv().await {
         if let AgentEvent::Started { pid: Some(pid) } = event {
@@ -375,19 +389,26 @@ async fn log_events(
         }
         if let Some(file) = file.as_mut() {
             let line = serde_json::json!({ "at": Timestamp::now(), "event": event });
-            let _ = writeln!(file, "{line}");
+            let _ = file.push(format!("{line}\n").as_bytes());
         }
+    }
+    if let Some(file) = file {
+        let _ = file.finish();
     }
     run_id
 }
 
-fn open_log(path: &Path, keep: bool) -> Option<std::fs::File> {
+fn open_log(path: &Path, keep: bool, cap: u64) -> Option<HeadTail<File>> {
     if !keep {
         return None;
     }
-    std::fs::OpenOptions::new()
+    let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)
-        .ok()
+        .ok()?;
+    Some(HeadTail::new(
+        file,
+        usize::try_from(cap).unwrap_or(usize::MAX),
+    ))
 }

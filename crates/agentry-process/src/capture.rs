@@ -2,6 +2,7 @@
 //! the first error and the final result survive a flood.
 
 use std::collections::VecDeque;
+use std::io::{self, Write};
 
 /// What was kept of one stream.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -11,45 +12,69 @@ pub struct Captured {
     pub dropped: u64,
 }
 
-pub(crate) struct Capped {
+/// A stream kept up to `cap` bytes: its first half goes to `head` as it comes (a buffer, or a
+/// log file), its last half is held until [`HeadTail::finish`] writes it after a marker line
+/// saying how much was dropped between them.
+pub struct HeadTail<W> {
     cap: usize,
-    head: Vec<u8>,
+    head: W,
+    head_len: usize,
     tail: VecDeque<u8>,
     dropped: u64,
 }
 
-impl Capped {
-    pub(crate) fn new(cap: usize) -> Self {
+impl<W: Write> HeadTail<W> {
+    pub fn new(head: W, cap: usize) -> Self {
         Self {
             cap,
-            head: Vec::new(),
+            head,
+            head_len: 0,
             tail: VecDeque::new(),
             dropped: 0,
         }
     }
 
-    pub(crate) fn push(&mut self, mut bytes: &[u8]) {
-        let head_room = (self.cap / 2).saturating_sub(self.head.len());
+    pub fn push(&mut self, mut bytes: &[u8]) -> io::Result<()> {
+        let head_room = (self.cap / 2).saturating_sub(self.head_len);
         let into_head = head_room.min(bytes.len());
-        self.head.extend_from_slice(&bytes[..into_head]);
+        self.head.write_all(&bytes[..into_head])?;
+        self.head_len += into_head;
         bytes = &bytes[into_head..];
         let tail_cap = self.cap - self.cap / 2;
         self.tail.extend(bytes);
         let excess = self.tail.len().saturating_sub(tail_cap);
         self.tail.drain(..excess);
         self.dropped += excess as u64;
+        Ok(())
     }
 
-    pub(crate) fn finish(self) -> Captured {
-        let mut bytes = self.head;
+    /// Writes the marker, when anything was dropped, and the tail; gives back the head's
+    /// writer and the number of bytes dropped.
+    pub fn finish(mut self) -> io::Result<(W, u64)> {
         if self.dropped > 0 {
-            bytes
-                .extend_from_slice(format!("\n[… {} bytes not kept …]\n", self.dropped).as_bytes());
+            let marker = format!("\n[… {} bytes not kept …]\n", self.dropped);
+            self.head.write_all(marker.as_bytes())?;
         }
-        bytes.extend(self.tail);
+        let (front, back) = self.tail.as_slices();
+        self.head.write_all(front)?;
+        self.head.write_all(back)?;
+        Ok((self.head, self.dropped))
+    }
+}
+
+/// A stream kept in memory.
+pub(crate) type Capped = HeadTail<Vec<u8>>;
+
+impl Capped {
+    pub(crate) fn in_memory(cap: usize) -> Self {
+        Self::new(Vec::new(), cap)
+    }
+
+    pub(crate) fn captured(self) -> Captured {
+        let (bytes, dropped) = self.finish().expect("writing to memory does not fail");
         Captured {
             text: String::from_utf8_lossy(&bytes).into_owned(),
-            dropped: self.dropped,
+            dropped,
         }
     }
 }
@@ -102,12 +127,17 @@ impl LineSplitter {
 mod tests {
     use super::*;
 
+    fn capped(cap: usize, pushes: &[&[u8]]) -> Captured {
+        let mut capped = Capped::in_memory(cap);
+        for bytes in pushes {
+            capped.push(bytes).unwrap();
+        }
+        capped.captured()
+    }
+
     #[test]
     fn keeps_head_and_tail_of_a_flood() {
-        let mut capped = Capped::new(10);
-        capped.push(b"abcdefghij");
-        capped.push(b"klmnopqrst");
-        let kept = capped.finish();
+        let kept = capped(10, &[b"abcdefghij", b"klmnopqrst"]);
         assert_eq!(kept.dropped, 10);
         assert!(kept.text.starts_with("abcde\n[… 10 bytes not kept …]\n"));
         assert!(kept.text.ends_with("pqrst"));
@@ -115,15 +145,24 @@ mod tests {
 
     #[test]
     fn short_output_is_kept_whole() {
-        let mut capped = Capped::new(100);
-        capped.push(b"hello ");
-        capped.push(b"world");
         assert_eq!(
-            capped.finish(),
+            capped(100, &[b"hello ", b"world"]),
             Captured {
                 text: "hello world".into(),
                 dropped: 0
             }
+        );
+    }
+
+    #[test]
+    fn the_marker_and_the_tail_follow_the_head_in_its_writer() {
+        let mut kept = HeadTail::new(Vec::new(), 8);
+        kept.push(b"0123456789").unwrap();
+        let (head, dropped) = kept.finish().unwrap();
+        assert_eq!(dropped, 2);
+        assert_eq!(
+            head,
+            b"0123\n[\xe2\x80\xa6 2 bytes not kept \xe2\x80\xa6]\n6789"
         );
     }
 

@@ -3,16 +3,16 @@
 use std::io;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
-use std::process::{ExitStatus, Stdio};
+use std::process::ExitStatus;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
-use tokio::process::Command;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
 use crate::capture::{Capped, Captured, LineSplitter};
 use crate::group::signal_group;
+use crate::launch::{Confinement, start};
 
 /// A line longer than this is passed on in pieces.
 const MAX_LINE: usize = 1 << 20;
@@ -34,6 +34,7 @@ pub struct Spec {
     pub output_cap: usize,
     /// Time between SIGTERM and SIGKILL.
     pub grace: Duration,
+    pub confinement: Confinement,
 }
 
 /// How a child ended.
@@ -74,7 +75,7 @@ impl<R: AsyncRead + Unpin> Stream<R> {
         Self {
             reader,
             lines: LineSplitter::new(MAX_LINE),
-            kept: Capped::new(cap),
+            kept: Capped::in_memory(cap),
         }
     }
 
@@ -91,7 +92,9 @@ impl<R: AsyncRead + Unpin> Stream<R> {
             self.reader = None;
             return self.lines.finish().into_iter().collect();
         }
-        self.kept.push(bytes);
+        self.kept
+            .push(bytes)
+            .expect("writing to memory does not fail");
         self.lines.feed(bytes)
     }
 }
@@ -103,19 +106,8 @@ pub async fn run(
     cancel: &CancellationToken,
     mut watch: impl FnMut(Watch<'_>),
 ) -> io::Result<Finished> {
-    let mut child = Command::new(&spec.program)
-        .args(&spec.args)
-        .current_dir(&spec.cwd)
-        .env_clear()
-        .envs(spec.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| io::Error::new(e.kind(), format!("could not start {}: {e}", spec.program)))?;
-    let pid = child.id().expect("a child that was just spawned has a pid");
+    let mut started = start(spec)?;
+    let (child, pid) = (&mut started.child, started.pid);
     watch(Watch::Spawned(pid));
     let _group = GroupGuard(pid);
     let mut stdin = child.stdin.take();
@@ -183,8 +175,8 @@ pub async fn run(
     let status = status.expect("the loop ends only after the child has exited");
     Ok(Finished {
         ending: stopped.unwrap_or_else(|| ending_of(status)),
-        stdout: out.kept.finish(),
-        stderr: err.kept.finish(),
+        stdout: out.kept.captured(),
+        stderr: err.kept.captured(),
         pid,
     })
 }

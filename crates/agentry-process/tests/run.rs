@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use agentry_process::{Ending, Spec, Watch, is_alive, pass_env, run};
+use agentry_process::{Confinement, Ending, Spec, Watch, is_alive, pass_env, run};
 use tokio_util::sync::CancellationToken;
 
 fn sh(script: &str) -> Spec {
@@ -16,6 +16,7 @@ fn sh(script: &str) -> Spec {
         idle_timeout: None,
         output_cap: 1 << 16,
         grace: Duration::from_millis(200),
+        confinement: Confinement::default(),
     }
 }
 

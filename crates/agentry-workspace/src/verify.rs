@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use agentry_core::Timestamp;
-use agentry_process::{DEFAULT_PASS_ENV, Ending, Spec, pass_env, run};
+use agentry_process::{Confinement, DEFAULT_PASS_ENV, Ending, Spec, pass_env, run};
 use tokio::fs::{self, File};
 use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
@@ -35,9 +35,9 @@ pub struct VerifyRun {
     pub timed_out: bool,
 }
 
-/// Runs `commands` one after the other with `sh -c` in `dir`, each in its own process group
-/// with only the default pass-through environment plus `extra_env` (which wins on a clash),
-/// stopping at the first that fails. `timeout` bounds the whole run: running out gives exit
+/// Runs `commands` one after the other with `sh -c` in `dir`, each in its own process group,
+/// confined by `confinement`, with only the default pass-through environment plus `extra_env`
+/// (which wins on a clash), stopping at the first that fails. `timeout` bounds the whole run: running out gives exit
 /// code 124 and `timed_out`; `cancel` gives 130. The log at `log` (parent directories created,
 /// an old file replaced) gets, per command, a line `$ <command>`, its stdout and stderr, and a
 /// line `exit <code>`. No commands is a pass, logged as "no verify commands".
@@ -47,6 +47,7 @@ pub async fn verify(
     timeout: Duration,
     log: &Path,
     extra_env: &[(String, String)],
+    confinement: &Confinement,
     cancel: &CancellationToken,
 ) -> io::Result<VerifyRun> {
     let mut file = create_log(log).await?;
@@ -58,12 +59,13 @@ pub async fn verify(
         file.write_all(b"no verify commands\n").await?;
     }
     for command in commands {
-        let spec = sh(
+        let mut spec = sh(
             command,
             dir,
             &env,
             deadline.saturating_duration_since(Instant::now()),
         );
+        spec.confinement = confinement.clone();
         ending = run_logged(&spec, command, cancel, &mut file).await?;
         if ending != Ending::Exited(0) {
             break;
@@ -99,6 +101,7 @@ fn sh(command: &str, dir: &Path, env: &[(String, String)], timeout: Duration) ->
         idle_timeout: None,
         output_cap: OUTPUT_CAP,
         grace: GRACE,
+        confinement: Confinement::default(),
     }
 }
 

@@ -4,6 +4,7 @@ use std::fs;
 use std::time::{Duration, Instant};
 
 use agentry_core::Timestamp;
+use agentry_process::Confinement;
 use agentry_workspace::{VerifyRun, verify};
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
@@ -23,9 +24,18 @@ async fn run(commands: &[&str], timeout: Duration, cancel: &CancellationToken) -
     let log = dir.path().join("logs/verify/run.log");
     let commands: Vec<String> = commands.iter().map(|c| c.to_string()).collect();
     let env = [("GIVEN".to_string(), "yes".to_string())];
-    let done = verify(&commands, dir.path(), timeout, &log, &env, cancel)
-        .await
-        .unwrap();
+    let confinement = Confinement::default();
+    let done = verify(
+        &commands,
+        dir.path(),
+        timeout,
+        &log,
+        &env,
+        &confinement,
+        cancel,
+    )
+    .await
+    .unwrap();
     assert_eq!(done.output_ref, log);
     let log = fs::read_to_string(&log).unwrap();
     Ran { done, log, dir }

@@ -192,6 +192,12 @@ pub enum Command {
         #[arg(long)]
         issues: Option<usize>,
     },
+    /// Inside an agent's sandbox: relays its network to agentry's proxy and runs the agent.
+    #[command(name = "sandbox-bridge", hide = true)]
+    SandboxBridge {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 impl Command {

@@ -291,6 +291,28 @@ fn claude_implements_an_issue_whose_verify_and_reviews_pass() {
     );
 }
 
+#[test]
+fn claude_reaches_its_model_server_through_the_proxy_when_the_network_is_limited() {
+    let Some(project) = Project::claude(write_hello, "") else {
+        return;
+    };
+    project.repo.set_config("network", "\"allow\"");
+    import_issue(
+        &project.repo,
+        r#"{"id":"i-hello","title":"Say hello","scope":["hello.txt"],"verify":["grep -q hello hello.txt"]}"#,
+    );
+    let summary = project.run_until_idle(&[]);
+    assert_eq!(summary["outcomes"], json!({"done": 1}), "{summary}");
+    assert!(
+        project
+            .server
+            .requests()
+            .iter()
+            .any(|r| r.body.to_string().contains("Say hello")),
+        "the prompt reached the model through the bridge and the proxy"
+    );
+}
+
 /// Claude Code's Write of `hello.txt` in the `i-hello` worktree, then its last word.
 fn write_hello(repo: &Path) -> Vec<Reply> {
     let path = repo.join(".agentry/worktrees/i-hello/hello.txt");

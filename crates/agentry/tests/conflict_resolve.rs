@@ -221,7 +221,11 @@ fn a_running_issue_is_frozen_when_its_session_ends() {
     ) + &rule("spec_reviewer", "*", &[&[PASS]])
         + &rule("quality_reviewer", "*", &[&[PASS]]);
     std::fs::write(repo.file("script.toml"), script).unwrap();
-    repo.append_config("[agents.script]\nkind = \"scripted\"\nscript = \"script.toml\"\n");
+    // The agent stands in for a person running the command: it writes to the store, which
+    // a sandboxed agent cannot.
+    repo.append_config(
+        "[agents.script]\nkind = \"scripted\"\nscript = \"script.toml\"\nsandbox = \"off\"\n",
+    );
     for role in ["implementer", "spec_reviewer", "quality_reviewer"] {
         repo.set_config(role, "\"script\"");
     }

@@ -36,9 +36,12 @@ impl Implementer {
         .unwrap();
         let argv = [Path::new("sh"), &script, dir.path()]
             .map(|p| format!("{:?}", p.display().to_string()));
+        // The agent keeps its prompts and finds its answers beside its script, outside the
+        // worktree: its sandbox lets it write there.
         repo.append_config(&format!(
-            "[agents.asker]\nkind = \"command\"\ncommand = [{}]\n",
-            argv.join(", ")
+            "[agents.asker]\nkind = \"command\"\ncommand = [{}]\nwritable = [{}]\n",
+            argv.join(", "),
+            argv[2]
         ));
         repo.set_config("implementer", "\"asker\"");
         Self { dir }

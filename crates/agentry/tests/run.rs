@@ -13,7 +13,7 @@ use agentry_core::Timestamp;
 use serde_json::{Value, json};
 use support::{
     AgentProcess, PROCESS_BOUND, QUIET, Repo, agentry_command, agentry_in, assert_ok,
-    assert_refused, command_agent, git, git_stdout, ids, json_of, kill, proc_stat, rule,
+    assert_refused, command_agent, git, git_stdout, ids, json_of, kill, processes_with, rule,
     snapshot_types, stdout, strings, wait_bounded, write_step,
 };
 
@@ -122,24 +122,6 @@ fn passing_script(implementer: &[&str]) -> String {
 // ---------------------------------------------------------------------------------------------
 // Processes
 
-/// Whether `pid` is a live (not zombie) process whose argv holds `marker`.
-fn runs_marker(pid: u32, marker: &str) -> bool {
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-    proc_stat(pid).is_some_and(|(state, _)| state != "Z")
-        && cmdline
-            .split(|b| *b == 0)
-            .any(|arg| arg == marker.as_bytes())
-}
-
-/// Live processes whose argv holds `marker`.
-fn processes_with(marker: &str) -> Vec<u32> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| runs_marker(*pid, marker))
-        .collect()
-}
-
 /// An agentry process started in the background, killed and reaped when dropped.
 struct Background(Option<Child>);
 
@@ -183,6 +165,9 @@ struct HangingProject {
 
 fn hanging_project(marker: &str, before: &str, settings: &[(&str, &str)]) -> HangingProject {
     let repo = project("test -f src/after.txt\n");
+    // These agents outlive their orchestrator and say their pid, as seen from outside, through
+    // a FIFO outside their worktree: what only an unsandboxed agent does.
+    set(&repo, "mode", "\"off\"");
     let fifo_dir = tempfile::tempdir().unwrap();
     let fifo = fifo_dir.path().join("started.fifo");
     let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
@@ -1432,6 +1417,11 @@ fn a_claim_its_orchestrator_keeps_renewing_is_not_taken_back_by_another_run() {
     let repo = project("test -f src/slow.txt\n");
     set(&repo, "lease_secs", "5");
     let fifo_dir = tempfile::tempdir().unwrap();
+    set(
+        &repo,
+        "writable",
+        &format!("[{:?}]", fifo_dir.path().display().to_string()),
+    );
     let fifo = fifo_dir.path().join("started.fifo");
     assert!(
         Command::new("mkfifo")

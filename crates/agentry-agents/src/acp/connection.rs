@@ -32,6 +32,8 @@ pub(crate) struct Connection<'a> {
     next_id: u64,
     idle: Option<Duration>,
     worktree: &'a Path,
+    /// Whether the agent runs in a sandbox, which then decides what it may do.
+    sandboxed: bool,
     events: &'a UnboundedSender<AgentEvent>,
     pub(crate) updates: Updates,
 }
@@ -42,6 +44,7 @@ impl<'a> Connection<'a> {
         stdout: ChildStdout,
         idle: Option<Duration>,
         worktree: &'a Path,
+        sandboxed: bool,
         events: &'a UnboundedSender<AgentEvent>,
     ) -> Self {
         Self {
@@ -50,6 +53,7 @@ impl<'a> Connection<'a> {
             next_id: 0,
             idle,
             worktree,
+            sandboxed,
             events,
             updates: Updates::default(),
         }
@@ -90,6 +94,7 @@ impl<'a> Connection<'a> {
                 &params["toolCall"],
                 &params["options"],
                 self.worktree,
+                self.sandboxed,
             )),
             _ => Err((METHOD_NOT_FOUND, format!("agentry does not offer {method}"))),
         }

@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::agent::emit;
 use crate::child::{AgentEnv, Limits};
+use crate::cli_files::CliFiles;
 use crate::words::says_rate_limited;
 use crate::{AgentError, AgentEvent, AgentFailure, AgentOutcome, AgentRequest};
 use connection::{Connection, Stop};
@@ -29,6 +30,8 @@ pub struct AcpAgent {
     argv: Vec<String>,
     limits: Limits,
     env: AgentEnv,
+    /// Claude Code's, for the ACP agent that drives it.
+    files: CliFiles,
 }
 
 /// How a turn's conversation ended, besides a stop reason.
@@ -45,10 +48,12 @@ impl AcpAgent {
             agent: name.to_string(),
             problem: "an acp agent needs a program".into(),
         })?;
+        let env = AgentEnv::from_config(config);
         Ok(Self {
             argv: [vec![program], config.args.clone()].concat(),
             limits: Limits::from_config(config),
-            env: AgentEnv::from_config(config),
+            files: CliFiles::claude(&env),
+            env,
         })
     }
 
@@ -58,18 +63,23 @@ impl AcpAgent {
         events: &UnboundedSender<AgentEvent>,
         cancel: &CancellationToken,
     ) -> AgentOutcome {
-        let env = self.env.for_request(request);
-        let (process, stdin, stdout) = match process::spawn(&self.argv, request, env, events) {
+        let confined = self.files.confine(request);
+        let spec = self
+            .limits
+            .spec(&self.argv, &confined, self.env.for_request(request));
+        let (process, stdin, stdout) = match process::spawn(&spec, events) {
             Ok(started) => started,
             Err(e) => {
-                let failure = AgentFailure::Spawn(format!("{}: {e}", self.argv[0]));
+                let failure = AgentFailure::Spawn(e.to_string());
                 return AgentOutcome::new(String::new(), Some(failure), None);
             }
         };
         let pid = process.pid;
         emit(events, AgentEvent::Started { pid: Some(pid) });
         let idle = self.limits.idle_timeout();
-        let mut connection = Connection::new(stdin, stdout, idle, &request.workdir, events);
+        let sandboxed = request.confinement.sandbox.is_some();
+        let mut connection =
+            Connection::new(stdin, stdout, idle, &request.workdir, sandboxed, events);
         let ended = tokio::select! {
             talked = converse(&mut connection, request, events) => talked.map_err(Ended::Stopped),
             _ = tokio::time::sleep(self.limits.timeout()) => Err(Ended::TimedOut),

@@ -1,5 +1,7 @@
-//! The answer to `session/request_permission`: the worktree is the sandbox, so a tool call
-//! is allowed when every path it names lies inside it, and refused otherwise.
+//! The answer to `session/request_permission`, always for this once. Inside a sandbox the
+//! sandbox decides what a tool call can reach, so it is allowed. Without one, a call is
+//! allowed only when it names paths and every one of them lies inside the worktree; a call
+//! that names none (a shell command) could write anywhere, so it is refused.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -9,26 +11,35 @@ use serde_json::{Value, json};
 const PATH_KEYS: [&str; 3] = ["file_path", "path", "notebook_path"];
 
 /// The `outcome` for a permission request about `tool_call`, offering `options`.
-pub(crate) fn answer(tool_call: &Value, options: &Value, worktree: &Path) -> Value {
-    let allowed = paths(tool_call)
-        .iter()
-        .all(|path| inside(Path::new(path), worktree));
-    let kinds: &[&str] = match allowed {
-        true => &["allow_once", "allow_always"],
-        false => &["reject_once", "reject_always"],
+pub(crate) fn answer(
+    tool_call: &Value,
+    options: &Value,
+    worktree: &Path,
+    sandboxed: bool,
+) -> Value {
+    let kind = match sandboxed || confined_to(tool_call, worktree) {
+        true => "allow_once",
+        false => "reject_once",
     };
-    let chosen = options.as_array().into_iter().flatten().find(|option| {
-        option["kind"]
-            .as_str()
-            .is_some_and(|kind| kinds.contains(&kind))
-    });
+    let chosen = options
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|option| option["kind"] == kind);
     match chosen {
         Some(option) => {
             json!({"outcome": {"outcome": "selected", "optionId": option["optionId"]}})
         }
-        // No option says no: withdrawing the request is the only refusal left.
+        // Without the option to answer once, withdrawing the request is the only answer
+        // that grants nothing for later.
         None => json!({"outcome": {"outcome": "cancelled"}}),
     }
+}
+
+/// Whether the tool call names at least one path and all of them lie inside `worktree`.
+fn confined_to(tool_call: &Value, worktree: &Path) -> bool {
+    let paths = paths(tool_call);
+    !paths.is_empty() && paths.iter().all(|path| inside(Path::new(path), worktree))
 }
 
 /// Every path the tool call names: its locations and the path-like keys of its raw input.
@@ -64,43 +75,61 @@ fn normal(path: &Path) -> PathBuf {
 mod tests {
     use super::*;
 
+    /// `allow_always` first, as agents offer it: it must never be the one chosen.
     fn options() -> Value {
         json!([
-            {"optionId": "allow", "name": "Allow", "kind": "allow_once"},
             {"optionId": "always", "name": "Always", "kind": "allow_always"},
+            {"optionId": "allow", "name": "Allow", "kind": "allow_once"},
+            {"optionId": "never", "name": "Never", "kind": "reject_always"},
             {"optionId": "reject", "name": "Reject", "kind": "reject_once"}
         ])
     }
 
-    fn chosen(tool_call: Value) -> Value {
-        answer(&tool_call, &options(), Path::new("/srv/tree"))["outcome"].clone()
+    fn chosen(tool_call: Value, sandboxed: bool) -> Value {
+        answer(&tool_call, &options(), Path::new("/srv/tree"), sandboxed)["outcome"].clone()
     }
 
     #[test]
-    fn paths_inside_the_worktree_are_allowed() {
+    fn paths_inside_the_worktree_are_allowed_once() {
         let call = json!({"locations": [{"path": "/srv/tree/a.txt"}], "rawInput": {"file_path": "src/b.rs"}});
-        assert_eq!(chosen(call)["optionId"], "allow");
-        assert_eq!(
-            chosen(json!({"rawInput": {"command": "ls"}}))["optionId"],
-            "allow"
-        );
+        assert_eq!(chosen(call, false)["optionId"], "allow");
     }
 
     #[test]
-    fn any_path_outside_the_worktree_is_refused() {
+    fn without_a_sandbox_a_call_naming_no_path_is_refused_once() {
+        let bash =
+            json!({"title": "echo x > ../../x", "rawInput": {"command": "echo x > ../../x"}});
+        assert_eq!(chosen(bash.clone(), false)["optionId"], "reject");
+        assert_eq!(chosen(bash, true)["optionId"], "allow");
+    }
+
+    #[test]
+    fn without_a_sandbox_any_path_outside_the_worktree_is_refused() {
         let outside = json!({"locations": [{"path": "/srv/tree/a"}, {"path": "/etc/passwd"}]});
-        assert_eq!(chosen(outside)["optionId"], "reject");
+        assert_eq!(chosen(outside.clone(), false)["optionId"], "reject");
         let escaping = json!({"rawInput": {"file_path": "/srv/tree/../other/x"}});
-        assert_eq!(chosen(escaping)["optionId"], "reject");
+        assert_eq!(chosen(escaping, false)["optionId"], "reject");
         let sibling = json!({"rawInput": {"path": "/srv/tree2/x"}});
-        assert_eq!(chosen(sibling)["optionId"], "reject");
+        assert_eq!(chosen(sibling, false)["optionId"], "reject");
+        assert_eq!(chosen(outside, true)["optionId"], "allow");
     }
 
     #[test]
-    fn a_refusal_without_a_reject_option_cancels() {
-        let call = json!({"rawInput": {"file_path": "/etc/x"}});
-        let only_allow = json!([{"optionId": "allow", "kind": "allow_once"}]);
-        let answered = answer(&call, &only_allow, Path::new("/srv/tree"));
-        assert_eq!(answered, json!({"outcome": {"outcome": "cancelled"}}));
+    fn without_an_answer_for_this_once_the_request_is_withdrawn() {
+        let call = json!({"rawInput": {"file_path": "src/a.rs"}});
+        let lasting = json!([
+            {"optionId": "always", "kind": "allow_always"},
+            {"optionId": "never", "kind": "reject_always"}
+        ]);
+        let cancelled = json!({"outcome": {"outcome": "cancelled"}});
+        assert_eq!(
+            answer(&call, &lasting, Path::new("/srv/tree"), true),
+            cancelled
+        );
+        let outside = json!({"rawInput": {"file_path": "/etc/x"}});
+        assert_eq!(
+            answer(&outside, &lasting, Path::new("/srv/tree"), false),
+            cancelled
+        );
     }
 }

@@ -1,56 +1,53 @@
 //! The agent's process. It lives for the whole turn and talks on its stdio, which
-//! `agentry_process::run` (a program run to its end) does not fit; so it is started here, in
-//! a group of its own that is stopped whole when the turn ends, however it ends.
+//! `agentry_process::run` (a program run to its end) does not fit; so it is started here,
+//! confined as any agent is, in a group of its own that is stopped whole when the turn ends,
+//! however it ends.
 
-use std::process::{ExitStatus, Stdio};
+use std::process::ExitStatus;
 use std::time::Duration;
 
+use agentry_process::{Spec, Started};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
-use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::process::{ChildStdin, ChildStdout};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
+use crate::AgentEvent;
 use crate::agent::emit;
-use crate::{AgentEvent, AgentRequest};
 
 /// Stderr kept for a crash report: the tail is what matters, so older text is dropped.
 const STDERR_CAP: usize = 64 * 1024;
 
-/// A running agent process and its stderr reader.
+/// A running agent process (with what its sandbox needs) and its stderr reader.
 pub(crate) struct AgentProcess {
-    child: Child,
+    started: Started,
     pub(crate) pid: u32,
     stderr: JoinHandle<String>,
 }
 
-/// Starts `argv` in the worktree with only `env`, its stderr passed on as events.
+/// Starts `spec` (its stdin is not used), its stderr passed on as events.
 pub(crate) fn spawn(
-    argv: &[String],
-    request: &AgentRequest,
-    env: Vec<(String, String)>,
+    spec: &Spec,
     events: &UnboundedSender<AgentEvent>,
 ) -> std::io::Result<(AgentProcess, ChildStdin, ChildStdout)> {
-    let mut child = Command::new(&argv[0])
-        .args(&argv[1..])
-        .current_dir(&request.workdir)
-        .env_clear()
-        .envs(env)
-        .process_group(0)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()?;
-    let pid = child.id().unwrap_or_default();
+    let mut started = agentry_process::start(spec)?;
+    let pid = started.pid;
+    let child = &mut started.child;
     let (stdin, stdout) = (child.stdin.take(), child.stdout.take());
     let stderr = child
         .stderr
         .take()
         .map(|stderr| read_stderr(stderr, events.clone()));
     match (stdin, stdout, stderr) {
-        (Some(stdin), Some(stdout), Some(stderr)) => {
-            Ok((AgentProcess { child, pid, stderr }, stdin, stdout))
-        }
+        (Some(stdin), Some(stdout), Some(stderr)) => Ok((
+            AgentProcess {
+                started,
+                pid,
+                stderr,
+            },
+            stdin,
+            stdout,
+        )),
         _ => Err(std::io::Error::other("the agent's stdio is not piped")),
     }
 }
@@ -62,7 +59,7 @@ impl AgentProcess {
         // Reaped while the group is stopped: an unreaped leader would count as a live member
         // and hold the stop for the whole grace.
         let stop = agentry_process::stop_group(self.pid, grace);
-        let (_, status) = tokio::join!(stop, self.child.wait());
+        let (_, status) = tokio::join!(stop, self.started.child.wait());
         let status = status.ok();
         (status, self.stderr.await.unwrap_or_default())
     }

@@ -8,12 +8,13 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 use crate::child::{AgentEnv, Limits};
+use crate::cli_files::CliFiles;
 use crate::json_lines;
 use crate::words::says_rate_limited;
 use crate::{AgentError, AgentEvent, AgentFailure, AgentOutcome, AgentRequest};
 pub use stream::ClaudeStream;
 
-/// The worktree is the sandbox: Claude Code may edit there without asking.
+/// agentry's sandbox holds Claude Code in: it may edit and run commands without asking.
 const DEFAULT_PERMISSION_MODE: &str = "bypassPermissions";
 
 #[derive(Clone, Debug)]
@@ -21,14 +22,17 @@ pub struct ClaudeAgent {
     argv: Vec<String>,
     limits: Limits,
     env: AgentEnv,
+    files: CliFiles,
 }
 
 impl ClaudeAgent {
     pub fn new(_name: &str, config: &AgentConfig) -> Result<Self, AgentError> {
+        let env = AgentEnv::from_config(config);
         Ok(Self {
             argv: argv(config),
             limits: Limits::from_config(config),
-            env: AgentEnv::from_config(config),
+            files: CliFiles::claude(&env),
+            env,
         })
     }
 
@@ -43,7 +47,7 @@ impl ClaudeAgent {
             &self.limits,
             &self.argv,
             &self.env,
-            request,
+            &self.files.confine(request),
             events,
             cancel,
             |line| stream.line(line),

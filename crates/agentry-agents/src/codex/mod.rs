@@ -9,6 +9,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 use crate::child::{AgentEnv, Limits};
+use crate::cli_files::CliFiles;
 use crate::json_lines;
 use crate::words::says_rate_limited;
 use crate::{AgentError, AgentEvent, AgentFailure, AgentOutcome, AgentRequest};
@@ -24,15 +25,18 @@ pub struct CodexAgent {
     argv: Vec<String>,
     limits: Limits,
     env: AgentEnv,
+    files: CliFiles,
     model: Option<String>,
 }
 
 impl CodexAgent {
     pub fn new(_name: &str, config: &AgentConfig) -> Result<Self, AgentError> {
+        let env = env(config);
         Ok(Self {
             argv: argv(config),
             limits: Limits::from_config(config),
-            env: env(config),
+            files: CliFiles::codex(&env),
+            env,
             model: config.model.clone(),
         })
     }
@@ -48,7 +52,7 @@ impl CodexAgent {
             &self.limits,
             &self.argv,
             &self.env,
-            request,
+            &self.files.confine(request),
             events,
             cancel,
             |line| stream.line(line),
@@ -63,8 +67,8 @@ impl CodexAgent {
     }
 }
 
-/// The worktree is the sandbox, as for claude's bypassPermissions: codex edits and runs
-/// commands there without asking, and `-` has it read the prompt from stdin.
+/// agentry's sandbox holds codex in, as it does claude with bypassPermissions: codex edits
+/// and runs commands without asking, and `-` has it read the prompt from stdin.
 fn argv(config: &AgentConfig) -> Vec<String> {
     let mut argv: Vec<String> = [
         config.program.as_deref().unwrap_or("codex"),

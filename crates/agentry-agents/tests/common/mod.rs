@@ -6,6 +6,7 @@ use std::path::Path;
 use agentry_agents::{Agent, AgentEvent, AgentOutcome, AgentRequest};
 use agentry_core::Role;
 use agentry_core::config::{AgentConfig, AgentKind};
+use agentry_process::Confinement;
 use tempfile::TempDir;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -35,6 +36,7 @@ impl Dirs {
             prompt: "Fix the greeting.\nSecond line.".to_string(),
             workdir: self.workdir(),
             prompt_file: self.root.path().join("prompts/nested/prompt.md"),
+            confinement: Confinement::default(),
         }
     }
 }

@@ -29,6 +29,7 @@ pub use state::{
 };
 pub use telemetry::{Action, FIELD_FALLBACK, PLAN_REWRITE, Reason, Telemetry};
 
+use crate::sandbox::ReadingAgent;
 use model::LeanModel;
 
 /// The least confidence a field fallback's value is applied with.
@@ -192,6 +193,7 @@ fn model_agent(config: &Config, settings: &Settings, root: &Path) -> Result<Lean
         .map_err(|err| LeanError::Config(format!("lean.model_agent: {err}")))?;
     Ok(LeanModel {
         agent,
+        sandbox: ReadingAgent::new(config, agent_config, root),
         workdir: root.to_path_buf(),
     })
 }

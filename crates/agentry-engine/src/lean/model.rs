@@ -13,10 +13,12 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::state::LastUsage;
+use crate::sandbox::ReadingAgent;
 
 /// The model agent and where its turns run.
 pub struct LeanModel {
     pub agent: Arc<dyn Agent>,
+    pub(crate) sandbox: ReadingAgent,
     /// The agent's working directory: the repository root.
     pub workdir: PathBuf,
 }
@@ -47,6 +49,11 @@ impl LeanModel {
             Ok(scratch) => scratch,
             Err(err) => return Reply::failed(request_id, format!("no scratch folder: {err}")),
         };
+        let prompt_file = scratch.path().join("prompt.md");
+        let confinement = match self.sandbox.confinement(&prompt_file) {
+            Ok(confinement) => confinement,
+            Err(err) => return Reply::failed(request_id, err),
+        };
         let request = AgentRequest {
             role: Role::SpecReviewer,
             issue_id: "i-lean".parse::<IssueId>().expect("a valid id"),
@@ -54,7 +61,8 @@ impl LeanModel {
             session_id: request_id.clone(),
             prompt: prompt(schema, fields, task, text),
             workdir: self.workdir.clone(),
-            prompt_file: scratch.path().join("prompt.md"),
+            prompt_file,
+            confinement,
         };
         let (events, _ignored) = mpsc::unbounded_channel();
         let started = Instant::now();

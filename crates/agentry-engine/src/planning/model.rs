@@ -16,10 +16,12 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::{Attempts, Planner, PlannerMetadata, StepDescriptor};
+use crate::sandbox::ReadingAgent;
 
 /// The model agent and where it runs.
 pub struct PlanModel {
     agent: Arc<dyn Agent>,
+    sandbox: ReadingAgent,
     /// The repository root, the agent's working directory.
     workdir: PathBuf,
     /// The agents a step may name: every configured `[agents.NAME]`.
@@ -42,6 +44,7 @@ impl PlanModel {
             .map_err(|err| format!("planning.agent: {err}"))?;
         Ok(Self {
             agent,
+            sandbox: ReadingAgent::new(config, agent_config, root),
             workdir: root.to_path_buf(),
             agents: config.agents.keys().cloned().collect(),
             max_answers: config.planning.max_recursions,
@@ -57,6 +60,7 @@ impl PlanModel {
     ) -> Result<String, String> {
         // Agents that take the prompt as a file get one here, removed after the call.
         let scratch = tempfile::tempdir().map_err(|err| format!("no scratch folder: {err}"))?;
+        let prompt_file = scratch.path().join("prompt.md");
         let request = AgentRequest {
             role: Role::Implementer,
             session_id: format!("plan-{:016x}", fastrand::u64(..)),
@@ -64,7 +68,8 @@ impl PlanModel {
             issue_title: title,
             prompt,
             workdir: self.workdir.clone(),
-            prompt_file: scratch.path().join("prompt.md"),
+            confinement: self.sandbox.confinement(&prompt_file)?,
+            prompt_file,
         };
         let (events, _ignored) = mpsc::unbounded_channel();
         let outcome = self

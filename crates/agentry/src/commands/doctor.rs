@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use agentry_core::config::AgentConfig;
+use agentry_core::config::{AgentConfig, AgentKind, Config, NetworkMode};
+use agentry_core::sandbox::{AgentSandbox, Containment, containment};
 use agentry_engine::templates::summaries;
 use agentry_store::{SqliteStore, Store};
 use anyhow::Result;
@@ -89,7 +90,65 @@ fn project_checks(project: &Project) -> Vec<Check> {
     for (name, agent) in &config.agents {
         checks.push(agent_check(name, agent, &project.root));
     }
+    checks.extend(sandbox_checks(config));
     checks
+}
+
+/// Whether a sandbox works here, and how each agent and the verify commands are held in.
+fn sandbox_checks(config: &Config) -> Vec<Check> {
+    let available = agentry_process::sandbox::bwrap().map(|_| ());
+    let home = std::env::var("HOME").ok();
+    let mut checks = vec![Check {
+        what: "sandbox".into(),
+        ok: true,
+        detail: match agentry_process::sandbox::bwrap() {
+            Ok(bwrap) => format!("bubblewrap ({})", bwrap.display()),
+            Err(why) => format!("none here: {why}"),
+        },
+    }];
+    for (name, agent) in &config.agents {
+        let what = format!("sandbox of agent {name}");
+        checks.push(match agent.kind {
+            AgentKind::Openai => Check {
+                what,
+                ok: true,
+                detail: "none needed: it runs no program".into(),
+            },
+            _ => contained(
+                what,
+                &config.sandbox.for_agent(agent, home.as_deref()),
+                available,
+            ),
+        });
+    }
+    let verify = config.sandbox.for_verify(home.as_deref());
+    checks.push(contained(
+        "sandbox of verify commands".into(),
+        &verify,
+        available,
+    ));
+    checks
+}
+
+/// The sandbox `policy` gets where `available` says whether bubblewrap works.
+fn contained(what: String, policy: &AgentSandbox, available: Result<(), &str>) -> Check {
+    let (ok, detail) = match containment(policy.mode, available) {
+        Containment::Sandboxed => (true, format!("bwrap, {}", network(policy))),
+        Containment::Unconfined { warning: None } => (true, "none: its sandbox is off".into()),
+        Containment::Unconfined { warning: Some(_) } => {
+            (true, "none: no sandbox here, so it runs unconfined".into())
+        }
+        Containment::Refused(why) => (false, why),
+    };
+    Check { what, ok, detail }
+}
+
+fn network(policy: &AgentSandbox) -> String {
+    match policy.network {
+        NetworkMode::Host => "network host".into(),
+        NetworkMode::None => "network none".into(),
+        NetworkMode::Allow => format!("network allow: {}", policy.allow_hosts.join(", ")),
+    }
 }
 
 /// The prompt templates, brought up to date with `.agentry/prompts/`: each file compiles and

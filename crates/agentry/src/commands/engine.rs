@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use agentry_core::{Role, Timestamp};
 use agentry_engine::prompts::ROLE_TEMPLATES;
-use agentry_engine::{Engine, Identity, Prompts, RoleAgents, Settings};
+use agentry_engine::{Engine, Identity, Prompts, RoleAgents, SandboxSettings, Settings};
 use agentry_store::Store;
 use agentry_workspace::Workspace;
 use anyhow::{Context, Result};
@@ -29,6 +29,7 @@ pub fn build(project: &Project, max_workers: Option<usize>) -> Result<Arc<Engine
         )));
     }
     let mut settings = Settings::from_config(&project.config, Some(project.root.join(LOGS_DIR)));
+    settings.sandbox = SandboxSettings::for_project(&project.config, &project.root);
     if let Some(workers) = max_workers {
         settings.max_workers = workers;
     }

@@ -57,6 +57,10 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Init => init::run(&dir),
         Command::Bench { which, issues } => bench::run(which, issues),
+        // The agent's exit code is the bridge's.
+        Command::SandboxBridge { args } => {
+            std::process::exit(agentry_process::sandbox::run_bridge(&args))
+        }
         Command::Config(command) => config::run(&dir, command),
         Command::Alerts(command) => alerts::run(&Project::find(&dir)?, command),
         Command::Ready { limit, json } => ready::run(&Project::find(&dir)?, limit, json),

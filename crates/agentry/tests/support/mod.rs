@@ -83,6 +83,11 @@ pub fn agentry_command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Comma
         let name = format!("{}__{}", setting.section, setting.key).to_uppercase();
         cmd.env_remove(name);
     }
+    // Where there is no sandbox, agents run without one, as a person there would choose,
+    // instead of every run warning about it.
+    if !bwrap_works() {
+        cmd.env("SANDBOX__MODE", "off");
+    }
     for (name, value) in env {
         cmd.env(name, value);
     }
@@ -92,14 +97,53 @@ pub fn agentry_command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Comma
 /// The agentry binary under test: this build's, or the one `AGENTRY_TEST_BINARY` names, so that
 /// a test can be run against an older build to show it catches what that build got wrong.
 pub fn binary() -> PathBuf {
-    std::env::var_os("AGENTRY_TEST_BINARY")
-        .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_agentry")), PathBuf::from)
+    std::env::var_os("AGENTRY_TEST_BINARY").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_agentry")),
+        PathBuf::from,
+    )
+}
+
+/// Whether bubblewrap makes sandboxes on this machine, asked of bwrap itself once.
+pub fn bwrap_works() -> bool {
+    static WORKS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *WORKS.get_or_init(|| {
+        Command::new("bwrap")
+            .args(["--ro-bind", "/", "/", "--unshare-pid", "--", "true"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success())
+    })
 }
 
 /// Sends `signal` to `pid`; a process that is gone already is fine.
 pub fn kill(pid: u32, signal: libc::c_int) {
     // SAFETY: kill only sends a signal.
     unsafe { libc::kill(pid as libc::pid_t, signal) };
+}
+
+/// Whether `pid` is a live (not zombie) process whose argv holds `marker`.
+pub fn runs_marker(pid: u32, marker: &str) -> bool {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    proc_stat(pid).is_some_and(|(state, _)| state != "Z")
+        && cmdline
+            .split(|b| *b == 0)
+            .any(|arg| arg == marker.as_bytes())
+}
+
+/// Live processes whose argv holds `marker`.
+pub fn processes_with(marker: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| runs_marker(*pid, marker))
+        .collect()
+}
+
+/// The state and start time (in clock ticks after boot) of a process, from /proc/<pid>/stat.
+pub fn proc_stat(pid: u32) -> Option<(String, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
+    Some((fields.first()?.to_string(), fields.get(19)?.parse().ok()?))
 }
 
 /// Waits for `child` to end and returns its output; kills it and fails after `limit`.
@@ -470,13 +514,6 @@ impl Drop for Serve {
             std::thread::sleep(Duration::from_millis(10));
         }
     }
-}
-
-/// The state and start time (in clock ticks after boot) of a process, from /proc/<pid>/stat.
-pub fn proc_stat(pid: u32) -> Option<(String, u64)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
-    Some((fields.first()?.to_string(), fields.get(19)?.parse().ok()?))
 }
 
 /// A process a test saw start (an agent, a verify command): killed when dropped if it still runs. Known by its pid
