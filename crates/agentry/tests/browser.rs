@@ -43,7 +43,8 @@ fn missing() -> Option<String> {
 }
 
 /// A project whose implementer waits until something is written to the FIFO `gate`, then
-/// writes done.txt; scripted reviewers pass it.
+/// writes done.txt; scripted reviewers pass it. The gate's folder is the agent's to use, as
+/// its sandbox hides the rest of `/tmp`.
 fn project(gate: &Path) -> Repo {
     let repo = Repo::new();
     std::fs::write(repo.file("README.md"), "# a test project\n").unwrap();
@@ -57,9 +58,10 @@ fn project(gate: &Path) -> Repo {
     std::fs::write(repo.file("reviewers.toml"), reviewers).unwrap();
     let wait_then_write = "read go < \"$0\" && echo done > done.txt";
     repo.append_config(&format!(
-        "[agents.gated]\nkind = \"command\"\ncommand = [\"sh\", \"-c\", {wait_then_write:?}, {:?}]\n\n\
+        "[agents.gated]\nkind = \"command\"\ncommand = [\"sh\", \"-c\", {wait_then_write:?}, {:?}]\nwritable = [{:?}]\n\n\
          [agents.reviewers]\nkind = \"scripted\"\nscript = \"reviewers.toml\"\n",
-        gate.display()
+        gate.display(),
+        gate.parent().expect("the gate is in a folder").display()
     ));
     repo.set_config("implementer", "\"gated\"");
     repo.set_config("spec_reviewer", "\"reviewers\"");
