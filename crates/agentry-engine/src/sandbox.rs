@@ -3,7 +3,9 @@
 //! repository (and its `.git`) read-only, with the worktree's `.git` link, the verify scripts
 //! and the prompt file; `.agentry/` and the store hidden.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use agentry_core::config::{AgentConfig, Config, NetworkMode, SandboxConfig};
 use agentry_core::sandbox::{AgentSandbox, Containment, containment};
@@ -80,7 +82,7 @@ impl SandboxSettings {
             Containment::Sandboxed => Some(self.sandbox(policy, run)?),
             Containment::Unconfined { warning } => {
                 if let Some(warning) = warning {
-                    tracing::warn!(operation = "sandbox", "{warning}");
+                    warn_once(&warning);
                 }
                 None
             }
@@ -130,6 +132,16 @@ impl SandboxSettings {
                 loopback_ports: policy.loopback_ports.clone(),
             }),
         })
+    }
+}
+
+/// Logs a warning the first time this process meets it: a run says that it has no sandbox,
+/// without saying it again for every agent turn and verify command.
+fn warn_once(warning: &str) {
+    static SAID: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    let mut said = SAID.lock().unwrap_or_else(PoisonError::into_inner);
+    if said.insert(warning.to_string()) {
+        tracing::warn!(operation = "sandbox", "{warning}");
     }
 }
 
