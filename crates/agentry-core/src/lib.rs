@@ -21,6 +21,7 @@ pub mod question;
 pub mod ready;
 pub mod role;
 pub mod schedule;
+pub mod scope;
 pub mod scope_lock;
 pub mod session;
 pub mod status;

@@ -5,11 +5,10 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use agentry_core::schedule::scopes_overlap;
-use agentry_core::scope_lock::{ScopeLock, holding_lock};
+use agentry_core::scope_lock::{ScopeLock, ScopeWait, holding_lock, scope_wait};
 use agentry_core::{EventType, Issue, IssueId, Status, Timestamp};
 use agentry_store::IssueFilter;
-use agentry_store::session::ClaimHolder;
+use agentry_store::session::{ClaimAttempt, ClaimHolder};
 use serde_json::json;
 use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until};
@@ -19,7 +18,7 @@ use crate::driver::{SessionReport, Stops, run_session};
 use crate::identity::session_id;
 use crate::summary::outcome_name;
 use crate::wake::WakeListener;
-use crate::{Engine, RunSummary, heartbeat, merge_watch, recovery, scope_lock};
+use crate::{Engine, RunSummary, heartbeat, merge_watch, recovery, scope_lock, wake};
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RunOptions {
@@ -97,7 +96,7 @@ pub async fn run(
 
 impl Pool {
     /// Claims ready issues for the free workers, in queue order, skipping any whose scope may
-    /// overlap a running session's or another issue's scope lock.
+    /// overlap a running session's (of any process) or another issue's scope lock.
     fn dispatch(&mut self) -> Result<(), String> {
         let workers = self.engine.settings.max_workers;
         let now = Timestamp::now();
@@ -128,19 +127,22 @@ impl Pool {
         }
     }
 
-    /// Claims `candidates` in order for the free workers, skipping those held back.
+    /// Claims `candidates` in order for the free workers, skipping those held back. The store
+    /// decides, for every process, as it claims; what this pool already knows (its own
+    /// sessions' scopes, the locks it read) holds an issue back without a write.
     fn start_ready(&mut self, candidates: Vec<Issue>, now: Timestamp) -> Result<(), String> {
         for issue in candidates {
             if self.active.len() >= self.engine.settings.max_workers {
                 break;
             }
-            if self.active.contains_key(&issue.id)
-                || self.waits_for_scope(&issue)
-                || self.waits_for_lock(&issue)
-            {
+            if self.active.contains_key(&issue.id) {
                 continue;
             }
-            self.claim_and_start(issue, now)?;
+            let running = self.active.iter().map(|(id, a)| (id, a.scope.as_slice()));
+            match scope_wait(&issue, running, &self.locks) {
+                Some(wait) => self.note_wait(&issue, wait),
+                None => self.claim_and_start(issue, now)?,
+            }
         }
         Ok(())
     }
@@ -168,36 +170,15 @@ impl Pool {
         Ok(true)
     }
 
-    /// Whether a running session's scope may overlap this issue's; says so once on the issue.
-    fn waits_for_scope(&mut self, issue: &Issue) -> bool {
-        let Some((holder, (mine, theirs))) = self.active.iter().find_map(|(id, active)| {
-            scopes_overlap(&issue.scope, &active.scope).map(|o| (id.clone(), o))
-        }) else {
-            return false;
-        };
-        let data = json!({ "waits_for": holder, "scope": mine, "overlaps": theirs });
-        self.note_wait(issue, holder, data);
-        true
-    }
-
-    /// Whether another issue's scope lock may overlap this issue's scope; says so once.
-    fn waits_for_lock(&mut self, issue: &Issue) -> bool {
-        let Some((lock, mine, theirs)) = holding_lock(issue, &self.locks) else {
-            return false;
-        };
-        let holder = lock.issue_id.clone();
-        let data =
-            json!({ "waits_for": holder, "scope": mine, "overlaps": theirs, "scope_lock": true });
-        self.note_wait(issue, holder, data);
-        true
-    }
-
-    /// Records a `SCOPE_WAIT` on `issue` the first time it waits for `holder`.
-    fn note_wait(&mut self, issue: &Issue, holder: IssueId, data: serde_json::Value) {
-        if !self.noted_waits.insert((issue.id.clone(), holder)) {
+    /// Records a `SCOPE_WAIT` on `issue` the first time it waits for an issue.
+    fn note_wait(&mut self, issue: &Issue, wait: ScopeWait) {
+        if !self
+            .noted_waits
+            .insert((issue.id.clone(), wait.waits_for.clone()))
+        {
             return;
         }
-        let now = Timestamp::now();
+        let (data, now) = (json!(wait), Timestamp::now());
         if let Err(err) =
             self.engine
                 .store
@@ -216,13 +197,18 @@ impl Pool {
             pid: identity.pid,
         };
         let lease_until = now.plus_secs(self.engine.settings.lease_secs as i64);
-        let Some(claim) = self
+        let attempt = self
             .engine
             .store
             .claim(&issue.id, &holder, lease_until, now)
-            .map_err(|e| e.to_string())?
-        else {
-            return Ok(());
+            .map_err(|e| e.to_string())?;
+        let claim = match attempt {
+            ClaimAttempt::Claimed(claim) => claim,
+            ClaimAttempt::Taken => return Ok(()),
+            ClaimAttempt::WaitsFor(wait) => {
+                self.note_wait(&issue, wait);
+                return Ok(());
+            }
         };
         let waited = (now.unix_micros() - issue.ready_at.unix_micros()).max(0);
         crate::timings::DISPATCH_LATENCY.record(std::time::Duration::from_micros(waited as u64));
@@ -262,6 +248,8 @@ impl Pool {
                 self.active.remove(&id);
                 self.noted_waits.retain(|(_, holder)| *holder != id);
                 self.summary.count(&outcome);
+                // Dispatchers of other processes may wait for this issue's scope.
+                wake::wake_dispatchers(&self.engine.scratch);
             }
             // A session task that panicked: its claim expires and recovery takes it back.
             Err(err) => tracing::error!(operation = "session", "a session task failed: {err}"),

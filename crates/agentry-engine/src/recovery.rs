@@ -261,7 +261,7 @@ mod tests {
         };
         let lease_until = now.plus_secs(-1);
         let claimed = store.claim(id, &holder, lease_until, now.plus_secs(-60));
-        assert!(claimed.unwrap().is_some());
+        assert!(claimed.unwrap().claimed().is_some());
     }
 
     #[tokio::test]

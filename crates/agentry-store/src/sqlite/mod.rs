@@ -33,8 +33,8 @@ use crate::alert::AlertRecord;
 use crate::operator::{ReviewAssignment, StateEntry};
 use crate::planner::{PlannerRun, PlannerRunEnd};
 use crate::session::{
-    AgentRun, AgentRunEnd, Claim, ClaimHolder, LiveAgentRun, MergeResult, NewAgentRun, SessionEnd,
-    SessionRecord,
+    AgentRun, AgentRunEnd, Claim, ClaimAttempt, ClaimHolder, LiveAgentRun, MergeResult,
+    NewAgentRun, SessionEnd, SessionRecord,
 };
 use crate::template::{AddedTemplate, TemplateSource, TemplateVersion};
 use crate::{IssueDetail, IssueFilter, Store, StoreError, Tallies};
@@ -338,7 +338,7 @@ impl Store for SqliteStore {
         holder: &ClaimHolder,
         lease_until: Timestamp,
         now: Timestamp,
-    ) -> Result<Option<Claim>, StoreError> {
+    ) -> Result<ClaimAttempt, StoreError> {
         self.write(|tx| claims::claim(tx, id, holder, lease_until, now))
     }
 
