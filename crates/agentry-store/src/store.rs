@@ -244,6 +244,10 @@ pub trait Store: Send + Sync {
     /// The alert history, newest first, at most `limit` entries.
     fn alerts(&self, limit: usize) -> Result<Vec<AlertRecord>, StoreError>;
 
+    /// `Gone` once the store's database was deleted or replaced under this process, which
+    /// then writes nothing more (each write checks this first).
+    fn check_file(&self) -> Result<(), StoreError>;
+
     /// Issues by status, events by type and alerts by outcome, counted at one moment.
     fn tallies(&self) -> Result<Tallies, StoreError>;
 

@@ -28,7 +28,7 @@ pub fn run(dir: &Path) -> Result<()> {
     if !store_path.exists() {
         created.push(config.store.path.clone());
     }
-    project::open_store(&root, &config)?;
+    project::create_store(&root, &config)?;
     exclude_runtime_files(&root, &mut created)?;
     if created.is_empty() {
         println!(
