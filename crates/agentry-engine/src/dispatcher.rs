@@ -18,7 +18,7 @@ use crate::driver::{SessionReport, Stops, run_session};
 use crate::identity::session_id;
 use crate::summary::outcome_name;
 use crate::wake::WakeListener;
-use crate::{Engine, RunSummary, heartbeat, merge_watch, recovery, scope_lock, wake};
+use crate::{Engine, RunSummary, heartbeat, merge_watch, recovery, scope_lock, store_retry, wake};
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RunOptions {
@@ -81,7 +81,10 @@ pub async fn run(
         }
         let next_ready = pool.next_ready_instant()?;
         tokio::select! {
-            Some(ended) = pool.sessions.join_next(), if !pool.sessions.is_empty() => pool.ended(ended),
+            Some(ended) = pool.sessions.join_next(), if !pool.sessions.is_empty() => {
+                pool.ended(ended);
+                pool.take_back_lost_claims().await;
+            }
             _ = sleep_until(next_ready) => {}
             _ = lease_tick.tick() => pool.housekeeping().await,
             _ = wake.woken() => {}
@@ -251,7 +254,7 @@ impl Pool {
                 // Dispatchers of other processes may wait for this issue's scope.
                 wake::wake_dispatchers(&self.engine.scratch);
             }
-            // A session task that panicked: its claim expires and recovery takes it back.
+            // A session task that panicked: its claim is taken back as a lost one.
             Err(err) => tracing::error!(operation = "session", "a session task failed: {err}"),
         }
     }
@@ -296,6 +299,7 @@ impl Pool {
 
     async fn housekeeping(&mut self) {
         heartbeat::beat(&self.engine, true);
+        self.take_back_lost_claims().await;
         match recovery::recover(&self.engine).await {
             Ok(lines) => lines
                 .iter()
@@ -326,6 +330,39 @@ impl Pool {
         }
         while let Some(ended) = self.sessions.join_next().await {
             self.ended(ended);
+        }
+        self.take_back_lost_claims().await;
+    }
+
+    /// Takes back the claims this orchestrator holds for sessions it no longer runs: one whose
+    /// end could not be written (a full disk), or whose task failed. Recovery leaves a live
+    /// orchestrator's claims alone, so without this the issue would stay in progress, and
+    /// `--until-idle` would wait for it for ever.
+    async fn take_back_lost_claims(&self) {
+        let claims = match self.engine.store.claims() {
+            Ok(claims) => claims,
+            Err(err) => {
+                tracing::warn!(operation = "recovery", "cannot read the claims: {err}");
+                return;
+            }
+        };
+        let ours = &self.engine.identity.orchestrator_id;
+        for claim in claims
+            .iter()
+            .filter(|c| c.orchestrator_id == *ours && !self.active.contains_key(&c.issue_id))
+        {
+            let engine = self.engine.as_ref();
+            let taken = store_retry::retried("a lost claim's release", || {
+                recovery::take_back(engine, claim, recovery::UNHELD, Timestamp::now())
+            });
+            match taken.await {
+                Ok(went) => {
+                    tracing::warn!(operation = "recovery", issue_id = %claim.issue_id, "{}; {went}", recovery::UNHELD)
+                }
+                Err(err) => {
+                    tracing::warn!(operation = "recovery", issue_id = %claim.issue_id, "cannot take back the claim of an ended session: {err}")
+                }
+            }
         }
     }
 }

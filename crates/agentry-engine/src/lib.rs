@@ -35,6 +35,7 @@ mod roles;
 pub mod scope_lock;
 mod settings;
 pub mod status;
+mod store_retry;
 mod summary;
 pub mod templates;
 pub mod timings;
