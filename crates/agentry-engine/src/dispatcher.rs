@@ -101,6 +101,9 @@ impl Pool {
     /// Claims ready issues for the free workers, in queue order, skipping any whose scope may
     /// overlap a running session's (of any process) or another issue's scope lock.
     fn dispatch(&mut self) -> Result<(), String> {
+        // A store deleted or replaced under this process takes no more work: the run ends,
+        // saying so, rather than wait for ever on claims it can no longer release.
+        self.engine.store.check_file().map_err(|e| e.to_string())?;
         let workers = self.engine.settings.max_workers;
         let now = Timestamp::now();
         self.locks =
