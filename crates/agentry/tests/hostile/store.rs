@@ -190,6 +190,16 @@ fn a_bad_glob_is_refused_by_name_at_every_input() {
     assert_eq!(repo.show(&id)["scope"], json!(["src/**"]));
 }
 
+/// `rm .agentry/agentry.db*`.
+fn remove_store(repo: &Repo) {
+    for suffix in ["", "-wal", "-shm"] {
+        let file = repo.file(&format!(".agentry/agentry.db{suffix}"));
+        if file.exists() {
+            std::fs::remove_file(file).unwrap();
+        }
+    }
+}
+
 #[test]
 fn a_store_deleted_under_serve_is_noticed_and_never_made_again_silently() {
     let repo = scripted_repo();
@@ -198,12 +208,7 @@ fn a_store_deleted_under_serve_is_noticed_and_never_made_again_silently() {
     let (status, health) = server.get("/api/v1/health");
     assert_eq!((status, &health["store"]), (200, &json!("ok")), "{health}");
 
-    for suffix in ["", "-wal", "-shm"] {
-        let file = repo.file(&format!(".agentry/agentry.db{suffix}"));
-        if file.exists() {
-            std::fs::remove_file(file).unwrap();
-        }
-    }
+    remove_store(&repo);
 
     let (status, health) = server.get("/api/v1/health");
     assert_eq!(status, 503, "{health}");
@@ -222,6 +227,29 @@ fn a_store_deleted_under_serve_is_noticed_and_never_made_again_silently() {
     assert!(!db.exists(), "the store was made again");
     repo.ok(&["init"]);
     assert_eq!(repo.ok(&["issue", "list"]), "no issues\n");
+}
+
+#[test]
+fn a_run_whose_store_is_deleted_stops_writing_and_says_so() {
+    let repo = scripted_repo();
+    waiting_agents(&repo);
+    let id = repo.add("worked on as the store goes", &[]);
+    let run = start_run(&repo);
+    let worktree = repo.file(&format!(".agentry/worktrees/{id}"));
+    wait_until("the implementer running", || {
+        worktree.join("waiting").exists()
+    });
+
+    remove_store(&repo);
+    std::fs::write(worktree.join("go"), "").unwrap();
+    let out = wait_bounded(run, PROCESS_BOUND, "agentry run on a deleted store");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let last = stderr(&out).lines().last().unwrap_or_default().to_string();
+    assert!(
+        last.starts_with("agentry: ") && last.contains("deleted or replaced"),
+        "{last}"
+    );
+    assert!(!repo.file(".agentry/agentry.db").exists());
 }
 
 #[test]
