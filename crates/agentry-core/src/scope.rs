@@ -11,6 +11,8 @@
 //! - Two globs overlap when one's literal prefix starts the other's: from there both may lead
 //!   to one path.
 
+use std::cell::OnceCell;
+
 use globset::{GlobBuilder, GlobMatcher};
 
 /// The longest glob accepted, in characters.
@@ -69,28 +71,34 @@ pub fn scopes_overlap(a: &[String], b: &[String]) -> Option<(String, String)> {
     })
 }
 
-/// One scope entry, read once: its normal form, and its matcher when it is a glob.
+/// One scope entry, read once: its normal form, and whether it is a glob, whose matcher is
+/// compiled only when a literal path must be matched against it.
 struct Pattern<'a> {
     given: &'a str,
     text: &'a str,
-    /// `None` for a literal path; an entry stored before globs were checked may not parse,
-    /// and is then taken to overlap whatever its prefix may lead to.
-    glob: Option<Result<GlobMatcher, globset::Error>>,
+    glob: bool,
+    /// `None` when it does not parse (stored before globs were checked): then it is taken to
+    /// overlap whatever its prefix may lead to.
+    matcher: OnceCell<Option<GlobMatcher>>,
 }
 
 impl<'a> Pattern<'a> {
     fn new(given: &'a str) -> Self {
         let text = normal(given);
-        let glob = text.contains(SPECIAL).then(|| matcher(text));
-        Self { given, text, glob }
+        Self {
+            given,
+            text,
+            glob: text.contains(SPECIAL),
+            matcher: OnceCell::new(),
+        }
     }
 
     fn overlaps(&self, other: &Pattern) -> bool {
-        match (&self.glob, &other.glob) {
-            (None, None) => on_one_line(self.text, other.text),
-            (None, Some(glob)) => other.meets_path(glob, self.text),
-            (Some(glob), None) => self.meets_path(glob, other.text),
-            (Some(_), Some(_)) => {
+        match (self.glob, other.glob) {
+            (false, false) => on_one_line(self.text, other.text),
+            (false, true) => other.meets_path(self.text),
+            (true, false) => self.meets_path(other.text),
+            (true, true) => {
                 let (mine, theirs) = (literal_prefix(self.text), literal_prefix(other.text));
                 mine.starts_with(theirs) || theirs.starts_with(mine)
             }
@@ -98,12 +106,14 @@ impl<'a> Pattern<'a> {
     }
 
     /// Whether this glob may touch the literal `path` (a file, or a folder and what it holds).
-    fn meets_path(&self, glob: &Result<GlobMatcher, globset::Error>, path: &str) -> bool {
-        on_one_line(path, literal_prefix(self.text))
-            || match glob {
-                Ok(matcher) => folders_and_self(path).any(|p| matcher.is_match(p)),
-                Err(_) => true,
-            }
+    fn meets_path(&self, path: &str) -> bool {
+        if on_one_line(path, literal_prefix(self.text)) {
+            return true;
+        }
+        match self.matcher.get_or_init(|| matcher(self.text).ok()) {
+            Some(matcher) => folders_and_self(path).any(|p| matcher.is_match(p)),
+            None => true,
+        }
     }
 }
 
