@@ -30,6 +30,8 @@ pub struct RunOptions {
 struct Active {
     scope: Vec<String>,
     cancel: CancellationToken,
+    /// Its task, by which a task that failed is known.
+    task: tokio::task::Id,
 }
 
 struct Pool {
@@ -223,16 +225,20 @@ impl Pool {
             cancel: cancel.clone(),
             shutdown: self.stop.clone(),
         };
+        let (engine, id, scope) = (self.engine.clone(), issue.id.clone(), issue.scope.clone());
+        let key = id.clone();
+        let task = self
+            .sessions
+            .spawn(async move { (id, run_session(engine, claim, issue, stops).await) })
+            .id();
         self.active.insert(
-            issue.id.clone(),
+            key,
             Active {
-                scope: issue.scope.clone(),
+                scope,
                 cancel,
+                task,
             },
         );
-        let (engine, id) = (self.engine.clone(), issue.id.clone());
-        self.sessions
-            .spawn(async move { (id, run_session(engine, claim, issue, stops).await) });
         Ok(())
     }
 
@@ -251,15 +257,27 @@ impl Pool {
                     heartbeat::note_rate_limit(&self.engine, &id, until);
                 }
                 tracing::info!(operation = "session", issue_id = %id, outcome = outcome_name(&outcome), "session ended");
-                self.active.remove(&id);
+                let scoped = self.active.remove(&id).is_some_and(|a| !a.scope.is_empty());
                 self.noted_waits.retain(|(_, holder)| *holder != id);
                 self.summary.count(&outcome);
-                // Dispatchers of other processes may wait for this issue's scope.
-                wake::wake_dispatchers(&self.engine.scratch);
+                if scoped {
+                    self.wake_other_dispatchers();
+                }
             }
-            // A session task that panicked: its claim is taken back as a lost one.
-            Err(err) => tracing::error!(operation = "session", "a session task failed: {err}"),
+            // A session task that panicked runs no more: its claim is taken back as a lost one.
+            Err(err) => {
+                tracing::error!(operation = "session", "a session task failed: {err}");
+                self.active.retain(|_, active| active.task != err.id());
+            }
         }
+    }
+
+    /// Dispatchers of other processes may wait for the scope of a session that ended. Sent
+    /// from the blocking pool: a send may wait for a full socket, this dispatcher's own among
+    /// them, which only this task drains.
+    fn wake_other_dispatchers(&self) {
+        let runtime_dir = self.engine.scratch.clone();
+        tokio::task::spawn_blocking(move || wake::wake_dispatchers(&runtime_dir));
     }
 
     /// Nothing runs here and nothing can start. A ready issue held back by a lock is no work:
