@@ -123,7 +123,7 @@ pub(super) fn claims(conn: &Connection) -> Result<Vec<Claim>, StoreError> {
     let sql = format!(
         "SELECT {CLAIM_COLUMNS} FROM claims AS c JOIN issues AS i ON i.id = c.issue_id ORDER BY c.issue_id"
     );
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let claims = stmt.query_map([], claim_row)?.collect::<Result<_, _>>()?;
     Ok(claims)
 }

@@ -104,6 +104,9 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         // Fewer, larger checkpoints: each one syncs the database file.
         conn.pragma_update(None, "wal_autocheckpoint", 4000)?;
+        // Room for every statement the writes use: with rusqlite's 16, a session's writes
+        // evicted each other's statements and compiled them again.
+        conn.set_prepared_statement_cache_capacity(64);
         stable_plans(&conn)?;
         migrations::migrate(&mut conn, name)?;
         Ok(Self {
