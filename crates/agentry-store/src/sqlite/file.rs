@@ -47,3 +47,48 @@ impl OpenedFile {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use agentry_core::{NewIssue, Timestamp};
+
+    use crate::{SqliteStore, Store, StoreError};
+
+    fn open(path: &Path) -> SqliteStore {
+        SqliteStore::open(path, Duration::from_secs(5)).unwrap()
+    }
+
+    #[test]
+    fn a_deleted_store_writes_nothing_more_even_once_a_new_file_is_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let store = open(&path);
+        assert!(store.check_file().is_ok());
+
+        std::fs::remove_file(&path).unwrap();
+        let err = store
+            .create_issue(NewIssue::new("b"), Timestamp::now())
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Gone { .. }), "{err}");
+        assert!(matches!(store.check_file(), Err(StoreError::Gone { .. })));
+        open(&path);
+        assert!(matches!(
+            store.put_state("k", &serde_json::json!(1), Timestamp::now()),
+            Err(StoreError::Gone { .. })
+        ));
+    }
+
+    #[test]
+    fn a_missing_store_is_not_made_by_open_existing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let err = SqliteStore::open_existing(&path, Duration::from_secs(5))
+            .err()
+            .unwrap();
+        assert!(matches!(err, StoreError::Missing { .. }), "{err}");
+        assert!(!path.exists());
+    }
+}

@@ -60,9 +60,6 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path, busy_timeout: Duration) -> Result<Self, StoreError> {
-        if !path.exists() {
-            remove_leftover_journal(path);
-        }
         Self::open_with(path, busy_timeout, OpenFlags::default())
     }
 
@@ -153,16 +150,6 @@ impl SqliteStore {
             let _ = run(&conn, "ROLLBACK");
         }
         written
-    }
-}
-
-/// The write-ahead log and its index left by a deleted database: SQLite would replay that
-/// log into a new database at the same path.
-fn remove_leftover_journal(path: &Path) {
-    for suffix in ["-wal", "-shm"] {
-        let mut leftover = path.as_os_str().to_owned();
-        leftover.push(suffix);
-        let _ = std::fs::remove_file(leftover);
     }
 }
 
