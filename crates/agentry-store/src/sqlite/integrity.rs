@@ -3,8 +3,8 @@
 use super::SqliteStore;
 use crate::StoreError;
 
-/// The most problems one check lists.
-const MAX_PROBLEMS: u32 = 20;
+/// The most problems one check lists: enough to see what is wrong, on one line of `doctor`.
+const MAX_PROBLEMS: u32 = 5;
 
 impl SqliteStore {
     /// What SQLite's quick check finds wrong with the database, at most [`MAX_PROBLEMS`];
