@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::scope::{GlobError, check_scope};
 use crate::{IssueId, Status, Timestamp};
 
 /// 0 is the most urgent, 4 the least.
@@ -104,6 +105,9 @@ pub enum IssueInputError {
     EmptyTitle,
     #[error("{field} entries must not be empty")]
     EmptyEntry { field: &'static str },
+    /// Not the error's source: its text is already in this one's.
+    #[error("scope {0}")]
+    Scope(GlobError),
 }
 
 impl NewIssue {
@@ -114,7 +118,8 @@ impl NewIssue {
         }
     }
 
-    /// Checks what the store cannot: a title, and no blank list entries.
+    /// Checks what the store cannot: a title, no blank list entries, and a scope of paths
+    /// and globs that parse.
     pub fn validate(&self) -> Result<(), IssueInputError> {
         validate_title(&self.title)?;
         validate_lists(&[
@@ -123,7 +128,8 @@ impl NewIssue {
             ("verify", &self.verify),
             ("done_when", &self.done_when),
             ("not_your_job", &self.not_your_job),
-        ])
+        ])?;
+        check_scope(&self.scope).map_err(IssueInputError::Scope)
     }
 
     /// The issue this becomes once the store has given it an id.
@@ -170,6 +176,8 @@ impl IssuePatch {
         if let Some(title) = &self.title {
             validate_title(title)?;
         }
+        // Only a new scope's globs are checked: a scope stored before they were stays usable.
+        let new_scope = self.scope.is_some();
         let mut changed = Vec::new();
         set(&mut changed, "title", &mut issue.title, self.title);
         set(&mut changed, "body", &mut issue.body, self.body);
@@ -198,6 +206,9 @@ impl IssuePatch {
             ("done_when", &issue.done_when),
             ("not_your_job", &issue.not_your_job),
         ])?;
+        if new_scope {
+            check_scope(&issue.scope).map_err(IssueInputError::Scope)?;
+        }
         Ok(changed)
     }
 }
@@ -259,6 +270,24 @@ mod tests {
             issue.validate(),
             Err(IssueInputError::EmptyEntry { field: "scope" })
         );
+    }
+
+    #[test]
+    fn a_bad_glob_in_a_scope_is_refused_by_name() {
+        let mut issue = NewIssue::new("t");
+        issue.scope = vec!["src/**".into(), "src/[ab.rs".into()];
+        let err = issue.validate().unwrap_err().to_string();
+        assert!(err.starts_with("scope \"src/[ab.rs\": unclosed"), "{err}");
+        let now = Timestamp::from_unix_micros(0);
+        let mut stored = NewIssue::new("t").into_issue(IssueId::generate(1), now);
+        let patch = IssuePatch {
+            scope: Some(vec!["{a".into()]),
+            ..IssuePatch::default()
+        };
+        assert!(matches!(
+            patch.apply(&mut stored),
+            Err(IssueInputError::Scope(_))
+        ));
     }
 
     #[test]

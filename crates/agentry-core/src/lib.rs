@@ -22,6 +22,7 @@ pub mod ready;
 pub mod role;
 pub mod sandbox;
 pub mod schedule;
+pub mod scope;
 pub mod scope_lock;
 pub mod secret;
 pub mod session;

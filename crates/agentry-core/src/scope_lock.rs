@@ -1,17 +1,17 @@
-//! Scope locks: paths reserved for one issue, so that the dispatcher starts no other issue whose
-//! scope may touch them. The rules only; the store keeps each lock as a state object.
+//! Scope locks: paths reserved for one issue, so that no other issue whose scope may touch them
+//! is started; and what holds an issue back, a lock or the scope of an issue being worked on.
+//! The rules only; the store keeps each lock as a state object and asks these rules as it
+//! claims.
 
 use serde::{Deserialize, Serialize};
 
-use crate::schedule::scopes_overlap;
+use crate::scope::{check_glob, scopes_overlap};
 use crate::{Issue, IssueId, Timestamp};
 
 /// The state-object keys of the locks start with this, followed by the issue id.
 pub const KEY_PREFIX: &str = "scope_lock:";
 /// The most globs one lock holds (the dispatch packet's limit for a scope).
 pub const MAX_GLOBS: usize = 40;
-/// The longest glob accepted, in characters.
-pub const MAX_GLOB_LEN: usize = 260;
 
 /// Paths reserved for an issue, and since when.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,9 +54,47 @@ pub fn holding_lock<'a>(
         })
 }
 
-/// Checks globs to lock: one to [`MAX_GLOBS`], each a pattern on one line whose brackets
-/// close; the error names the glob and what is wrong with it. (A glob that can match nothing
-/// in the repository, such as `/etc/**`, is not malformed: it holds nothing back.)
+/// Why an issue may not start now: its scope may overlap that of `waits_for`, an issue being
+/// worked on or holding a scope lock. As a `SCOPE_WAIT` event's data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ScopeWait {
+    pub waits_for: IssueId,
+    /// The issue's path or glob that may overlap.
+    pub scope: String,
+    /// The other issue's path or glob it may overlap.
+    pub overlaps: String,
+    /// Whether the other issue holds it back with a lock rather than by being worked on.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub scope_lock: bool,
+}
+
+/// What holds `issue` back: the first other issue being worked on (`running`: each with its
+/// scope) whose scope may overlap the issue's, else the first lock of another issue that may.
+pub fn scope_wait<'a>(
+    issue: &Issue,
+    running: impl IntoIterator<Item = (&'a IssueId, &'a [String])>,
+    locks: &[ScopeLock],
+) -> Option<ScopeWait> {
+    let wait = |waits_for: &IssueId, (scope, overlaps), scope_lock| ScopeWait {
+        waits_for: waits_for.clone(),
+        scope,
+        overlaps,
+        scope_lock,
+    };
+    running
+        .into_iter()
+        .filter(|(id, _)| **id != issue.id)
+        .find_map(|(id, scope)| scopes_overlap(&issue.scope, scope).map(|o| wait(id, o, false)))
+        .or_else(|| {
+            holding_lock(issue, locks)
+                .map(|(lock, mine, theirs)| wait(&lock.issue_id, (mine, theirs), true))
+        })
+}
+
+/// Checks globs to lock: one to [`MAX_GLOBS`], each a path or glob a scope takes (see
+/// [`crate::scope::check_glob`]); the error names the glob and what is wrong with it. (A glob
+/// that can match nothing in the repository, such as `/etc/**`, is not malformed: it holds
+/// nothing back.)
 pub fn check_globs(globs: &[String]) -> Result<(), String> {
     if globs.is_empty() {
         return Err("globs: give at least one path or glob to lock".into());
@@ -66,40 +104,7 @@ pub fn check_globs(globs: &[String]) -> Result<(), String> {
     }
     globs
         .iter()
-        .try_for_each(|glob| check_glob(glob).map_err(|why| format!("glob {glob:?}: {why}")))
-}
-
-fn check_glob(glob: &str) -> Result<(), &'static str> {
-    if glob.trim().is_empty() {
-        return Err("must not be empty");
-    }
-    if glob.chars().count() > MAX_GLOB_LEN {
-        return Err("longer than 260 characters");
-    }
-    if glob.chars().any(char::is_control) {
-        return Err("must be one line without control characters");
-    }
-    check_brackets(glob)
-}
-
-/// Each `[` closes with a `]` in the same path segment, with something between and no `[`
-/// inside; no `]` stands alone.
-fn check_brackets(glob: &str) -> Result<(), &'static str> {
-    let mut rest = glob;
-    while let Some(at) = rest.find(['[', ']']) {
-        if rest[at..].starts_with(']') {
-            return Err("has a `]` without its `[`");
-        }
-        let class = &rest[at + 1..];
-        let end = class
-            .find(['[', ']', '/'])
-            .filter(|end| class[*end..].starts_with(']'));
-        match end {
-            Some(end) if end > 0 => rest = &class[end + 1..],
-            _ => return Err("has a `[` without its `]`"),
-        }
-    }
-    Ok(())
+        .try_for_each(|glob| check_glob(glob).map_err(|err| format!("glob {err}")))
 }
 
 #[cfg(test)]
@@ -137,6 +142,33 @@ mod tests {
     }
 
     #[test]
+    fn a_running_scope_holds_back_before_a_lock_does() {
+        let ids: [IssueId; 2] = ["i-b".parse().unwrap(), "i-r".parse().unwrap()];
+        let scopes = [strings(&["src/**"]), strings(&["src/*.rs"])];
+        let running: Vec<(&IssueId, &[String])> =
+            ids.iter().zip(scopes.iter().map(Vec::as_slice)).collect();
+        let locks = [lock("i-a", &["src/**"])];
+        let wait = scope_wait(&issue("i-b", &["src/lib.rs"]), running.clone(), &locks).unwrap();
+        assert_eq!(
+            serde_json::to_value(&wait).unwrap(),
+            serde_json::json!({"waits_for": "i-r", "scope": "src/lib.rs", "overlaps": "src/*.rs"})
+        );
+        let wait = scope_wait(
+            &issue("i-b", &["src/lib.rs"]),
+            running[..1].to_vec(),
+            &locks,
+        );
+        assert_eq!(
+            wait.map(|w| (w.waits_for.to_string(), w.scope_lock)),
+            Some(("i-a".to_string(), true))
+        );
+        assert_eq!(
+            scope_wait(&issue("i-c", &["tests/**"]), running, &locks),
+            None
+        );
+    }
+
+    #[test]
     fn adding_globs_keeps_each_once_and_the_start() {
         let added = lock("i-a", &["src/**"]).with_globs(&strings(&["docs/*", "src/**"]));
         assert_eq!(added.globs, strings(&["src/**", "docs/*"]));
@@ -150,10 +182,9 @@ mod tests {
         for (glob, why) in [
             ("", "empty"),
             ("  ", "empty"),
-            ("src/[ab.rs", "without its `]`"),
-            ("src/[a/b].rs", "without its `]`"),
-            ("src/[].rs", "without its `]`"),
-            ("src/a].rs", "without its `[`"),
+            ("src/[ab.rs", "unclosed character class"),
+            ("src/[].rs", "unclosed character class"),
+            ("src/a}.rs", "unopened alternate group"),
             ("a\nb", "one line"),
         ] {
             let err = check_globs(&strings(&[glob])).unwrap_err();

@@ -5,11 +5,10 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use agentry_core::schedule::scopes_overlap;
-use agentry_core::scope_lock::{ScopeLock, holding_lock};
+use agentry_core::scope_lock::{ScopeLock, ScopeWait, holding_lock, scope_wait};
 use agentry_core::{EventType, Issue, IssueId, Status, Timestamp};
 use agentry_store::IssueFilter;
-use agentry_store::session::ClaimHolder;
+use agentry_store::session::{ClaimAttempt, ClaimHolder};
 use serde_json::json;
 use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until};
@@ -19,7 +18,7 @@ use crate::driver::{SessionReport, Stops, run_session};
 use crate::identity::session_id;
 use crate::summary::outcome_name;
 use crate::wake::WakeListener;
-use crate::{Engine, RunSummary, heartbeat, merge_watch, recovery, scope_lock};
+use crate::{Engine, RunSummary, heartbeat, merge_watch, recovery, scope_lock, store_retry, wake};
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RunOptions {
@@ -31,6 +30,8 @@ pub struct RunOptions {
 struct Active {
     scope: Vec<String>,
     cancel: CancellationToken,
+    /// Its task, by which a task that failed is known.
+    task: tokio::task::Id,
 }
 
 struct Pool {
@@ -82,7 +83,10 @@ pub async fn run(
         }
         let next_ready = pool.next_ready_instant()?;
         tokio::select! {
-            Some(ended) = pool.sessions.join_next(), if !pool.sessions.is_empty() => pool.ended(ended),
+            Some(ended) = pool.sessions.join_next(), if !pool.sessions.is_empty() => {
+                pool.ended(ended);
+                pool.take_back_lost_claims().await;
+            }
             _ = sleep_until(next_ready) => {}
             _ = lease_tick.tick() => pool.housekeeping().await,
             _ = wake.woken() => {}
@@ -97,8 +101,11 @@ pub async fn run(
 
 impl Pool {
     /// Claims ready issues for the free workers, in queue order, skipping any whose scope may
-    /// overlap a running session's or another issue's scope lock.
+    /// overlap a running session's (of any process) or another issue's scope lock.
     fn dispatch(&mut self) -> Result<(), String> {
+        // A store deleted or replaced under this process takes no more work: the run ends,
+        // saying so, rather than wait for ever on claims it can no longer release.
+        self.engine.store.check_file().map_err(|e| e.to_string())?;
         let workers = self.engine.settings.max_workers;
         let now = Timestamp::now();
         self.locks =
@@ -128,19 +135,22 @@ impl Pool {
         }
     }
 
-    /// Claims `candidates` in order for the free workers, skipping those held back.
+    /// Claims `candidates` in order for the free workers, skipping those held back. The store
+    /// decides, for every process, as it claims; what this pool already knows (its own
+    /// sessions' scopes, the locks it read) holds an issue back without a write.
     fn start_ready(&mut self, candidates: Vec<Issue>, now: Timestamp) -> Result<(), String> {
         for issue in candidates {
             if self.active.len() >= self.engine.settings.max_workers {
                 break;
             }
-            if self.active.contains_key(&issue.id)
-                || self.waits_for_scope(&issue)
-                || self.waits_for_lock(&issue)
-            {
+            if self.active.contains_key(&issue.id) {
                 continue;
             }
-            self.claim_and_start(issue, now)?;
+            let running = self.active.iter().map(|(id, a)| (id, a.scope.as_slice()));
+            match scope_wait(&issue, running, &self.locks) {
+                Some(wait) => self.note_wait(&issue, wait),
+                None => self.claim_and_start(issue, now)?,
+            }
         }
         Ok(())
     }
@@ -168,36 +178,15 @@ impl Pool {
         Ok(true)
     }
 
-    /// Whether a running session's scope may overlap this issue's; says so once on the issue.
-    fn waits_for_scope(&mut self, issue: &Issue) -> bool {
-        let Some((holder, (mine, theirs))) = self.active.iter().find_map(|(id, active)| {
-            scopes_overlap(&issue.scope, &active.scope).map(|o| (id.clone(), o))
-        }) else {
-            return false;
-        };
-        let data = json!({ "waits_for": holder, "scope": mine, "overlaps": theirs });
-        self.note_wait(issue, holder, data);
-        true
-    }
-
-    /// Whether another issue's scope lock may overlap this issue's scope; says so once.
-    fn waits_for_lock(&mut self, issue: &Issue) -> bool {
-        let Some((lock, mine, theirs)) = holding_lock(issue, &self.locks) else {
-            return false;
-        };
-        let holder = lock.issue_id.clone();
-        let data =
-            json!({ "waits_for": holder, "scope": mine, "overlaps": theirs, "scope_lock": true });
-        self.note_wait(issue, holder, data);
-        true
-    }
-
-    /// Records a `SCOPE_WAIT` on `issue` the first time it waits for `holder`.
-    fn note_wait(&mut self, issue: &Issue, holder: IssueId, data: serde_json::Value) {
-        if !self.noted_waits.insert((issue.id.clone(), holder)) {
+    /// Records a `SCOPE_WAIT` on `issue` the first time it waits for an issue.
+    fn note_wait(&mut self, issue: &Issue, wait: ScopeWait) {
+        if !self
+            .noted_waits
+            .insert((issue.id.clone(), wait.waits_for.clone()))
+        {
             return;
         }
-        let now = Timestamp::now();
+        let (data, now) = (json!(wait), Timestamp::now());
         if let Err(err) =
             self.engine
                 .store
@@ -216,13 +205,18 @@ impl Pool {
             pid: identity.pid,
         };
         let lease_until = now.plus_secs(self.engine.settings.lease_secs as i64);
-        let Some(claim) = self
+        let attempt = self
             .engine
             .store
             .claim(&issue.id, &holder, lease_until, now)
-            .map_err(|e| e.to_string())?
-        else {
-            return Ok(());
+            .map_err(|e| e.to_string())?;
+        let claim = match attempt {
+            ClaimAttempt::Claimed(claim) => claim,
+            ClaimAttempt::Taken => return Ok(()),
+            ClaimAttempt::WaitsFor(wait) => {
+                self.note_wait(&issue, wait);
+                return Ok(());
+            }
         };
         let waited = (now.unix_micros() - issue.ready_at.unix_micros()).max(0);
         crate::timings::DISPATCH_LATENCY.record(std::time::Duration::from_micros(waited as u64));
@@ -231,16 +225,20 @@ impl Pool {
             cancel: cancel.clone(),
             shutdown: self.stop.clone(),
         };
+        let (engine, id, scope) = (self.engine.clone(), issue.id.clone(), issue.scope.clone());
+        let key = id.clone();
+        let task = self
+            .sessions
+            .spawn(async move { (id, run_session(engine, claim, issue, stops).await) })
+            .id();
         self.active.insert(
-            issue.id.clone(),
+            key,
             Active {
-                scope: issue.scope.clone(),
+                scope,
                 cancel,
+                task,
             },
         );
-        let (engine, id) = (self.engine.clone(), issue.id.clone());
-        self.sessions
-            .spawn(async move { (id, run_session(engine, claim, issue, stops).await) });
         Ok(())
     }
 
@@ -259,13 +257,25 @@ impl Pool {
                     heartbeat::note_rate_limit(&self.engine, &id, until);
                 }
                 tracing::info!(operation = "session", issue_id = %id, outcome = outcome_name(&outcome), "session ended");
-                self.active.remove(&id);
+                let scoped = self.active.remove(&id).is_some_and(|a| !a.scope.is_empty());
                 self.noted_waits.retain(|(_, holder)| *holder != id);
                 self.summary.count(&outcome);
+                if scoped {
+                    self.wake_other_dispatchers();
+                }
             }
-            // A session task that panicked: its claim expires and recovery takes it back.
-            Err(err) => tracing::error!(operation = "session", "a session task failed: {err}"),
+            // A session task that panicked runs no more: its claim is taken back as a lost one.
+            Err(err) => {
+                tracing::error!(operation = "session", "a session task failed: {err}");
+                self.active.retain(|_, active| active.task != err.id());
+            }
         }
+    }
+
+    /// Dispatchers of other processes may wait for the scope of a session that ended. The
+    /// send never blocks: a full socket (this dispatcher's own among them) has a wake pending.
+    fn wake_other_dispatchers(&self) {
+        wake::wake_dispatchers(&self.engine.scratch);
     }
 
     /// Nothing runs here and nothing can start. A ready issue held back by a lock is no work:
@@ -308,6 +318,7 @@ impl Pool {
 
     async fn housekeeping(&mut self) {
         heartbeat::beat(&self.engine, true);
+        self.take_back_lost_claims().await;
         match recovery::recover(&self.engine).await {
             Ok(lines) => lines
                 .iter()
@@ -338,6 +349,39 @@ impl Pool {
         }
         while let Some(ended) = self.sessions.join_next().await {
             self.ended(ended);
+        }
+        self.take_back_lost_claims().await;
+    }
+
+    /// Takes back the claims this orchestrator holds for sessions it no longer runs: one whose
+    /// end could not be written (a full disk), or whose task failed. Recovery leaves a live
+    /// orchestrator's claims alone, so without this the issue would stay in progress, and
+    /// `--until-idle` would wait for it for ever.
+    async fn take_back_lost_claims(&self) {
+        let claims = match self.engine.store.claims() {
+            Ok(claims) => claims,
+            Err(err) => {
+                tracing::warn!(operation = "recovery", "cannot read the claims: {err}");
+                return;
+            }
+        };
+        let ours = &self.engine.identity.orchestrator_id;
+        for claim in claims
+            .iter()
+            .filter(|c| c.orchestrator_id == *ours && !self.active.contains_key(&c.issue_id))
+        {
+            let engine = self.engine.as_ref();
+            let taken = store_retry::retried("a lost claim's release", || {
+                recovery::take_back(engine, claim, recovery::UNHELD, Timestamp::now())
+            });
+            match taken.await {
+                Ok(went) => {
+                    tracing::warn!(operation = "recovery", issue_id = %claim.issue_id, "{}; {went}", recovery::UNHELD)
+                }
+                Err(err) => {
+                    tracing::warn!(operation = "recovery", issue_id = %claim.issue_id, "cannot take back the claim of an ended session: {err}")
+                }
+            }
         }
     }
 }

@@ -15,7 +15,7 @@ use agentry_store::session::{AgentRunEnd, Claim, NewAgentRun, SessionEnd, Sessio
 use tokio_util::sync::CancellationToken;
 
 use crate::review_hard::{ReviewHardMark, consume_mark, pending_mark};
-use crate::{Engine, conflict_resolve};
+use crate::{Engine, conflict_resolve, store_retry};
 
 /// A session in progress and what it needs to carry out its actions.
 pub(crate) struct SessionRun {
@@ -306,11 +306,11 @@ impl SessionRun {
         if let Outcome::Asked(question) = &outcome {
             end.record.events.push(question_event(question));
         }
-        if let Err(err) = self
-            .engine
-            .store
-            .end_session(&self.claim, &end, Timestamp::now())
-        {
+        let store = self.engine.store.as_ref();
+        let ended = store_retry::retried("the session's end", || {
+            store.end_session(&self.claim, &end, Timestamp::now())
+        });
+        if let Err(err) = ended.await {
             return self.lost(err);
         }
         if freeze {

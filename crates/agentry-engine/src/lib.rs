@@ -36,6 +36,7 @@ mod sandbox;
 pub mod scope_lock;
 mod settings;
 pub mod status;
+mod store_retry;
 mod summary;
 pub mod templates;
 pub mod timings;

@@ -25,7 +25,7 @@ const ORPHAN_GRACE: Duration = Duration::from_secs(2);
 /// Why a claim whose lease ran out is taken back.
 const LEASE_EXPIRED: &str = "lease expired";
 /// Why an `in_progress` issue that no session holds goes back to the queue.
-const UNHELD: &str = "in_progress without a session holding it";
+pub(crate) const UNHELD: &str = "in_progress without a session holding it";
 
 /// The error of an agent run whose orchestrator died before it ended.
 pub(crate) const ORPHANED: &str = "orphaned: its orchestrator is gone";
@@ -140,7 +140,7 @@ fn clear_freeze(engine: &Engine, id: &IssueId, status: Status) -> Result<(), Sto
 /// The orchestrator failed, not the issue: a `SESSION_ERROR` for the record, and the issue
 /// straight back to the queue without a backoff (or blocked, if it was frozen meanwhile).
 /// Says where it went, for the report line.
-fn take_back(
+pub(crate) fn take_back(
     engine: &Engine,
     claim: &Claim,
     reason: &str,
@@ -290,7 +290,7 @@ mod tests {
         };
         let lease_until = now.plus_secs(-1);
         let claimed = store.claim(id, &holder, lease_until, now.plus_secs(-60));
-        assert!(claimed.unwrap().is_some());
+        assert!(claimed.unwrap().claimed().is_some());
     }
 
     #[tokio::test]

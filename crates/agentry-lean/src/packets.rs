@@ -5,6 +5,7 @@
 use std::sync::OnceLock;
 
 use agentry_core::Priority;
+use agentry_core::scope::check_glob;
 use agentry_core::verdict::{Verdict, VerdictKind};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -300,6 +301,53 @@ impl Packet {
             PacketKind::Debug => serde_json::from_value(value).map(Packet::Debug),
             PacketKind::Handoff => serde_json::from_value(value).map(Packet::Handoff),
         };
-        packet.map_err(|err| vec![Violation::at_root(err.to_string())])
+        let packet = packet.map_err(|err| vec![Violation::at_root(err.to_string())])?;
+        if let Packet::Dispatch(dispatch) = &packet {
+            check_scope(&dispatch.scope)?;
+        }
+        Ok(packet)
+    }
+}
+
+/// A dispatch packet's scope is what an issue's scope must be: paths and globs that parse.
+fn check_scope(scope: &[String]) -> Result<(), Vec<Violation>> {
+    let bad: Vec<Violation> = scope
+        .iter()
+        .enumerate()
+        .filter_map(|(index, glob)| {
+            check_glob(glob).err().map(|err| Violation {
+                pointer: format!("/scope/{index}"),
+                reason: err.reason,
+            })
+        })
+        .collect();
+    match bad.is_empty() {
+        true => Ok(()),
+        false => Err(bad),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_dispatch_scope_with_a_bad_glob_is_refused_naming_the_entry() {
+        let mut dispatch = json!({
+            "task": "t", "scope": ["src/**", "src/[ab.rs"], "not_your_job": ["n"],
+            "done_when": ["d"], "verify": ["v"], "priority": 2
+        });
+        let violations = Packet::from_value(PacketKind::Dispatch, &dispatch).unwrap_err();
+        assert_eq!(
+            violations
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            ["/scope/1: unclosed character class; missing ']'"]
+        );
+        dispatch["scope"] = json!(["src/[ab].rs"]);
+        assert!(Packet::from_value(PacketKind::Dispatch, &dispatch).is_ok());
     }
 }

@@ -55,9 +55,10 @@ impl From<StoreError> for ApiError {
             | StoreError::NoTemplateVersion { .. } => StatusCode::NOT_FOUND,
             StoreError::Transition(_) | StoreError::NotReviewable { .. } => StatusCode::CONFLICT,
             // A store that fails is not the caller's fault, and is not a bug of ours.
-            StoreError::Backend(_) | StoreError::StaleClaim(_) | StoreError::NewerSchema { .. } => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            StoreError::Backend(_)
+            | StoreError::StaleClaim(_)
+            | StoreError::NewerSchema { .. }
+            | StoreError::Gone { .. } => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         };
         Self::new(status, err.to_string())

@@ -7,6 +7,7 @@ mod cases;
 mod operator;
 mod planner;
 mod ready_property;
+mod scopes;
 mod sessions;
 mod tallies;
 mod templates;
@@ -77,6 +78,18 @@ const CASES: &[Case] = &[
     (
         "concurrent_claims_have_one_winner",
         sessions::concurrent_claims_have_one_winner,
+    ),
+    (
+        "a_claim_waits_for_an_overlapping_claimed_scope",
+        scopes::a_claim_waits_for_an_overlapping_claimed_scope,
+    ),
+    (
+        "a_claim_waits_for_a_scope_lock_of_an_issue_not_closed",
+        scopes::a_claim_waits_for_a_scope_lock_of_an_issue_not_closed,
+    ),
+    (
+        "an_issue_is_not_held_back_by_its_own_lock",
+        scopes::an_issue_is_not_held_back_by_its_own_lock,
     ),
     (
         "session_events_carry_the_session",

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use agentry_core::session::{Overflow, fix_issue};
 use agentry_core::{EventType, IssueId, Link, LinkKind, NewIssue, Status};
 use agentry_store::session::{
-    AgentRunEnd, Claim, ClaimHolder, MergeResult, NewAgentRun, SessionEnd, SessionRecord,
+    AgentRunEnd, Claim, ClaimAttempt, ClaimHolder, MergeResult, NewAgentRun, SessionEnd,
+    SessionRecord,
 };
 use agentry_store::{Store, StoreError};
 use serde_json::json;
@@ -23,6 +24,10 @@ fn holder(session: &str) -> ClaimHolder {
 }
 
 fn claim(store: &dyn Store, id: &IssueId, session: &str) -> Option<Claim> {
+    attempt(store, id, session).claimed()
+}
+
+fn attempt(store: &dyn Store, id: &IssueId, session: &str) -> ClaimAttempt {
     store
         .claim(id, &holder(session), t0().plus_secs(60), t0())
         .unwrap()
@@ -86,15 +91,15 @@ pub(crate) fn claims_take_only_ready_issues_once(make: MakeStore) {
     );
     assert_eq!(store.issue(&ready.id).unwrap().status, Status::InProgress);
     assert!(
-        claim(store.as_ref(), &ready.id, "s2").is_none(),
+        attempt(store.as_ref(), &ready.id, "s2") == ClaimAttempt::Taken,
         "claimed twice"
     );
     assert!(
-        claim(store.as_ref(), &later.id, "s3").is_none(),
+        attempt(store.as_ref(), &later.id, "s3") == ClaimAttempt::Taken,
         "claimed before its ready_at"
     );
     assert!(
-        claim(store.as_ref(), &waiting.id, "s4").is_none(),
+        attempt(store.as_ref(), &waiting.id, "s4") == ClaimAttempt::Taken,
         "claimed with an open dependency"
     );
     assert_eq!(store.claims().unwrap(), vec![won]);
@@ -126,12 +131,14 @@ pub(crate) fn a_released_claim_is_fenced_off(make: MakeStore) {
         store
             .claim(&id, &holder("s2"), t0().plus_secs(60), t0())
             .unwrap()
+            .claimed()
             .is_none(),
         "backoff holds"
     );
     let second = store
         .claim(&id, &holder("s2"), t0().plus_secs(70), t0().plus_secs(10))
         .unwrap()
+        .claimed()
         .unwrap();
     assert_eq!((second.token, second.failed_sessions), (2, 1));
     assert!(matches!(

@@ -26,6 +26,16 @@ pub enum StoreError {
         found: i64,
         supported: i64,
     },
+    /// The database file was deleted or replaced while this process had it open.
+    #[error(
+        "the store {path} was deleted or replaced while agentry ran, so nothing more is written to it: stop agentry, then put a backup back (`agentry restore FILE`) or start an empty store (`agentry init`)"
+    )]
+    Gone { path: String },
+    /// There is no database file where one should be; it is never made silently.
+    #[error(
+        "no store at {path} (deleted, or never made here): run `agentry init` to start an empty one, or `agentry restore FILE` to put a backup back"
+    )]
+    Missing { path: String },
     #[error("the claim on {0} was taken back (its lease expired); this session may not write")]
     StaleClaim(IssueId),
     /// An issue that does not wait on a person cannot be given a reviewer.
@@ -45,7 +55,10 @@ impl StoreError {
     /// True when the caller asked for something the store refuses, as opposed to a failure of
     /// the store itself.
     pub fn is_refusal(&self) -> bool {
-        !matches!(self, StoreError::Backend(_) | StoreError::StaleClaim(_))
+        !matches!(
+            self,
+            StoreError::Backend(_) | StoreError::StaleClaim(_) | StoreError::Gone { .. }
+        )
     }
 }
 

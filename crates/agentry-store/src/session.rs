@@ -1,6 +1,7 @@
 //! What the store keeps for running sessions: claims with leases and fencing tokens, the end
 //! of a session, agent runs, and merge evidence.
 
+use agentry_core::scope_lock::ScopeWait;
 use agentry_core::{EventType, IssueId, Status, Timestamp};
 use serde::Serialize;
 use serde_json::Value;
@@ -28,6 +29,26 @@ pub struct Claim {
     pub lease_until: Timestamp,
     /// Failed sessions of this issue before this one.
     pub failed_sessions: u32,
+}
+
+/// What an attempt to claim an issue came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClaimAttempt {
+    Claimed(Claim),
+    /// The issue is no longer ready, or another session claimed it first.
+    Taken,
+    /// Its scope may overlap the scope of an issue being worked on, or a scope lock.
+    WaitsFor(ScopeWait),
+}
+
+impl ClaimAttempt {
+    /// The claim, if the attempt got one.
+    pub fn claimed(self) -> Option<Claim> {
+        match self {
+            ClaimAttempt::Claimed(claim) => Some(claim),
+            ClaimAttempt::Taken | ClaimAttempt::WaitsFor(_) => None,
+        }
+    }
 }
 
 /// How a session leaves its issue.

@@ -12,8 +12,8 @@ use crate::alert::AlertRecord;
 use crate::operator::{ReviewAssignment, StateEntry};
 use crate::planner::{PlannerRun, PlannerRunEnd};
 use crate::session::{
-    AgentRun, AgentRunEnd, Claim, ClaimHolder, LiveAgentRun, MergeResult, NewAgentRun, SessionEnd,
-    SessionRecord,
+    AgentRun, AgentRunEnd, Claim, ClaimAttempt, ClaimHolder, LiveAgentRun, MergeResult,
+    NewAgentRun, SessionEnd, SessionRecord,
 };
 use crate::template::{AddedTemplate, TemplateSource, TemplateVersion};
 
@@ -123,14 +123,17 @@ pub trait Store: Send + Sync {
     fn export(&self) -> Result<Vec<(Issue, Vec<Link>)>, StoreError>;
 
     /// Claims a ready issue: `open` → `in_progress` with a lease and a token larger than any
-    /// before. `None` when it is no longer ready or someone else claimed it first.
+    /// before. Refused when it is no longer ready or someone else claimed it first, and when
+    /// its scope may overlap that of an issue claimed now or a scope lock of another issue
+    /// (`agentry_core::scope_lock::scope_wait`): the check and the claim are one transaction,
+    /// so processes sharing the store never work on overlapping scopes at once.
     fn claim(
         &self,
         id: &IssueId,
         holder: &ClaimHolder,
         lease_until: Timestamp,
         now: Timestamp,
-    ) -> Result<Option<Claim>, StoreError>;
+    ) -> Result<ClaimAttempt, StoreError>;
 
     /// Extends a claim's lease; refused with `StaleClaim` when the claim was taken back.
     fn renew_claim(&self, claim: &Claim, lease_until: Timestamp) -> Result<(), StoreError>;
@@ -240,6 +243,10 @@ pub trait Store: Send + Sync {
 
     /// The alert history, newest first, at most `limit` entries.
     fn alerts(&self, limit: usize) -> Result<Vec<AlertRecord>, StoreError>;
+
+    /// `Gone` once the store's database was deleted or replaced under this process, which
+    /// then writes nothing more (each write checks this first).
+    fn check_file(&self) -> Result<(), StoreError>;
 
     /// Issues by status, events by type and alerts by outcome, counted at one moment.
     fn tallies(&self) -> Result<Tallies, StoreError>;

@@ -3,6 +3,7 @@
 
 use agentry_core::config::ConfigError;
 use agentry_core::import::ImportError;
+use agentry_core::issue::IssueInputError;
 use agentry_store::StoreError;
 
 /// A refusal caused by what the user asked for.
@@ -22,6 +23,7 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         cause.is::<UsageError>()
             || cause.is::<ConfigError>()
             || cause.is::<ImportError>()
+            || cause.is::<IssueInputError>()
             || cause
                 .downcast_ref::<StoreError>()
                 .is_some_and(StoreError::is_refusal)

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use agentry_core::config::{self, Config};
-use agentry_store::SqliteStore;
+use agentry_store::{SqliteStore, StoreError};
 use anyhow::{Context, Result};
 
 use crate::error::usage;
@@ -47,6 +47,8 @@ impl Project {
         Self::find(dir).map(Some)
     }
 
+    /// The project's store, which must exist: one that is gone is refused, never made again
+    /// silently (`agentry init` makes it on purpose).
     pub fn open_store(&self) -> Result<SqliteStore> {
         open_store(&self.root, &self.config)
     }
@@ -56,9 +58,26 @@ pub fn store_path(root: &Path, config: &Config) -> PathBuf {
     root.join(&config.store.path)
 }
 
+/// Opens the store, which must exist (see [`Project::open_store`]).
 pub fn open_store(root: &Path, config: &Config) -> Result<SqliteStore> {
     let path = store_path(root, config);
-    let timeout = Duration::from_millis(config.store.busy_timeout_ms);
-    SqliteStore::open(&path, timeout)
-        .with_context(|| format!("could not open the store {}", path.display()))
+    match SqliteStore::open_existing(&path, busy_timeout(config)) {
+        // Its message names the file and what to do.
+        Err(missing @ StoreError::Missing { .. }) => Err(missing.into()),
+        opened => naming(&path, opened),
+    }
+}
+
+/// Opens the store, making it when there is none: for the commands that make one on purpose.
+pub fn create_store(root: &Path, config: &Config) -> Result<SqliteStore> {
+    let path = store_path(root, config);
+    naming(&path, SqliteStore::open(&path, busy_timeout(config)))
+}
+
+fn busy_timeout(config: &Config) -> Duration {
+    Duration::from_millis(config.store.busy_timeout_ms)
+}
+
+fn naming(path: &Path, opened: Result<SqliteStore, StoreError>) -> Result<SqliteStore> {
+    opened.with_context(|| format!("could not open the store {}", path.display()))
 }

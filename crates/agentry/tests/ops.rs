@@ -249,7 +249,7 @@ fn recover_puts_back_what_a_dead_orchestrator_left() {
     let claim = store
         .claim(&id.parse().unwrap(), &holder, now.plus_secs(3600), now)
         .unwrap();
-    assert!(claim.is_some());
+    assert!(claim.claimed().is_some());
     let beat = |running: bool| {
         let value = json!({"running": running, "workers": 4, "backend": "async"});
         store

@@ -1391,7 +1391,7 @@ fn a_claim_of_another_host_is_taken_back_only_once_its_lease_expired() {
     let claim = store
         .claim(&id.parse().unwrap(), &holder, lease_until, now)
         .expect("the claim is written");
-    assert!(claim.is_some(), "the issue was claimable");
+    assert!(claim.claimed().is_some(), "the issue was claimable");
     drop(store);
 
     let summary = repo.run_until_idle();

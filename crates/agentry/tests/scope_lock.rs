@@ -111,7 +111,7 @@ fn bad_scope_locks_are_refused_naming_what_is_wrong() {
     assert_refused(&repo.run(&["scope-lock", &id]), &["at least one"]);
     assert_refused(
         &repo.run(&["scope-lock", &id, "src/**", "src/[ab.rs"]),
-        &["\"src/[ab.rs\"", "without its `]`"],
+        &["\"src/[ab.rs\"", "unclosed character class"],
     );
     assert_refused(
         &repo.run(&["scope-lock", &id, "--release"]),
@@ -145,7 +145,7 @@ fn scope_locks_on_the_api() {
 
     for (bad, needle) in [
         (json!({"globs": []}), "at least one"),
-        (json!({"globs": ["a]"]}), "without its `[`"),
+        (json!({"globs": ["a}"]}), "unopened alternate group"),
         (json!({"globs": "src"}), "globs"),
         (json!({"globs": ["a"], "more": 1}), "more"),
     ] {

@@ -27,32 +27,32 @@ impl SqliteStore {
     /// Replaces the whole database with the copy at `path` in one step, then brings its schema
     /// up to date. A file that is not an agentry store is refused and nothing changes.
     pub fn restore_from(&self, path: &Path) -> Result<(), StoreError> {
-        check_is_store(path)?;
-        let mut conn = self.conn();
+        Self::check_backup(path)?;
+        let mut conn = self.writer()?;
         conn.restore(MAIN_DB, path, None::<fn(rusqlite::backup::Progress)>)?;
         migrations::migrate(&mut conn, &path.display().to_string())
     }
-}
 
-/// Refuses a file that SQLite cannot read or that holds no agentry issues table.
-fn check_is_store(path: &Path) -> Result<(), StoreError> {
-    let not_a_store = |why: String| {
-        StoreError::Invalid(format!("{} is not an agentry store: {why}", path.display()))
-    };
-    if !path.is_file() {
-        return Err(not_a_store("no such file".into()));
+    /// Refuses a file that SQLite cannot read or that holds no agentry issues table.
+    pub fn check_backup(path: &Path) -> Result<(), StoreError> {
+        let not_a_store = |why: String| {
+            StoreError::Invalid(format!("{} is not an agentry store: {why}", path.display()))
+        };
+        if !path.is_file() {
+            return Err(not_a_store("no such file".into()));
+        }
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| not_a_store(e.to_string()))?;
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'issues'",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(|e| not_a_store(e.to_string()))?;
+        if tables == 0 {
+            return Err(not_a_store("it has no issues table".into()));
+        }
+        Ok(())
     }
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(|e| not_a_store(e.to_string()))?;
-    let tables: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'issues'",
-            [],
-            |row| row.get(0),
-        )
-        .map_err(|e| not_a_store(e.to_string()))?;
-    if tables == 0 {
-        return Err(not_a_store("it has no issues table".into()));
-    }
-    Ok(())
 }

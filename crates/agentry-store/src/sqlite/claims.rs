@@ -1,16 +1,17 @@
 //! Claims, leases and fencing tokens; the writes a claimed session makes.
 
 use agentry_core::event::NewEvent;
+use agentry_core::scope_lock::{KEY_PREFIX, ScopeLock, ScopeWait, scope_wait};
 use agentry_core::{EventType, Issue, IssueId, Link, LinkKind, NewIssue, Status, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::{Value, json};
 
-use super::rows::{AsText, text};
+use super::rows::{self, AsText, ISSUE_COLUMNS, json_list, text};
 use super::runs;
 use super::writes::{self, append_event};
 use super::{READY_CONDITION, find_issue};
 use crate::StoreError;
-use crate::session::{Claim, ClaimHolder, SessionEnd, SessionRecord};
+use crate::session::{Claim, ClaimAttempt, ClaimHolder, SessionEnd, SessionRecord};
 
 const CLAIM_COLUMNS: &str = "c.issue_id, c.token, c.session_id, c.orchestrator_id, c.host, c.pid, c.claimed_at, c.lease_until, i.failed_sessions";
 
@@ -34,19 +35,18 @@ pub(super) fn claim(
     holder: &ClaimHolder,
     lease_until: Timestamp,
     now: Timestamp,
-) -> Result<Option<Claim>, StoreError> {
-    let sql = format!(
-        "UPDATE issues AS i SET status = 'in_progress', claim_token = claim_token + 1, updated_at = ?1
-         WHERE i.id = ?2 AND {READY_CONDITION}
-           AND NOT EXISTS (SELECT 1 FROM claims AS c WHERE c.issue_id = i.id)"
-    );
-    if tx
-        .prepare_cached(&sql)?
-        .execute(params![AsText(now), AsText(id)])?
-        == 0
-    {
-        return Ok(None);
+) -> Result<ClaimAttempt, StoreError> {
+    let Some(issue) = claimable(tx, id, now)? else {
+        return Ok(ClaimAttempt::Taken);
+    };
+    if let Some(wait) = held_back(tx, &issue)? {
+        return Ok(ClaimAttempt::WaitsFor(wait));
     }
+    tx.prepare_cached(
+        "UPDATE issues SET status = 'in_progress', claim_token = claim_token + 1, updated_at = ?1
+         WHERE id = ?2",
+    )?
+    .execute(params![AsText(now), AsText(id)])?;
     tx.prepare_cached(
         "INSERT INTO claims (issue_id, token, session_id, orchestrator_id, host, pid, claimed_at, lease_until)
          SELECT id, claim_token, ?2, ?3, ?4, ?5, ?6, ?7 FROM issues WHERE id = ?1",
@@ -67,7 +67,46 @@ pub(super) fn claim(
         &session_event(id, &holder.session_id, EventType::StatusChanged, data),
         now,
     )?;
-    current_claim(tx, id).map(Some)
+    current_claim(tx, id).map(ClaimAttempt::Claimed)
+}
+
+/// The issue, if it is ready and nobody holds it.
+fn claimable(tx: &Connection, id: &IssueId, now: Timestamp) -> Result<Option<Issue>, StoreError> {
+    let sql = format!(
+        "SELECT {ISSUE_COLUMNS} FROM issues AS i WHERE i.id = ?2 AND {READY_CONDITION}
+           AND NOT EXISTS (SELECT 1 FROM claims AS c WHERE c.issue_id = i.id)"
+    );
+    let issue = tx
+        .prepare_cached(&sql)?
+        .query_row(params![AsText(now), AsText(id)], rows::issue)
+        .optional()?;
+    Ok(issue)
+}
+
+/// What holds `issue` back, by core's rule: the scope of an issue claimed now, or a lock of
+/// an issue that is not closed (a closed issue's lock has ended, whether or not a dispatcher
+/// has removed it yet).
+fn held_back(tx: &Connection, issue: &Issue) -> Result<Option<ScopeWait>, StoreError> {
+    if issue.scope.is_empty() {
+        return Ok(None);
+    }
+    let mut stmt = tx.prepare_cached(
+        "SELECT i.id, i.scope FROM claims AS c JOIN issues AS i ON i.id = c.issue_id ORDER BY c.claimed_at, i.id",
+    )?;
+    let running: Vec<(IssueId, Vec<String>)> = stmt
+        .query_map([], |row| Ok((text(row, 0)?, json_list(row, 1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut stmt = tx.prepare_cached(
+        "SELECT s.value FROM state AS s JOIN issues AS i ON i.id = substr(s.key, length(?1) + 1)
+         WHERE substr(s.key, 1, length(?1)) = ?1 AND i.status <> 'closed' ORDER BY s.key",
+    )?;
+    // A lock that does not read as one holds nothing back, as in the dispatcher's reading.
+    let locks: Vec<ScopeLock> = stmt
+        .query_map([KEY_PREFIX], |row| row.get::<_, String>(0))?
+        .filter_map(|value| value.map(|v| serde_json::from_str(&v).ok()).transpose())
+        .collect::<Result<_, _>>()?;
+    let running = running.iter().map(|(id, scope)| (id, scope.as_slice()));
+    Ok(scope_wait(issue, running, &locks))
 }
 
 fn current_claim(conn: &Connection, id: &IssueId) -> Result<Claim, StoreError> {
@@ -84,7 +123,7 @@ pub(super) fn claims(conn: &Connection) -> Result<Vec<Claim>, StoreError> {
     let sql = format!(
         "SELECT {CLAIM_COLUMNS} FROM claims AS c JOIN issues AS i ON i.id = c.issue_id ORDER BY c.issue_id"
     );
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let claims = stmt.query_map([], claim_row)?.collect::<Result<_, _>>()?;
     Ok(claims)
 }

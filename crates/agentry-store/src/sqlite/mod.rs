@@ -4,7 +4,9 @@
 mod alerts;
 mod backup;
 mod claims;
+mod file;
 mod import;
+mod integrity;
 mod merge;
 mod migrations;
 mod operator;
@@ -26,18 +28,19 @@ use agentry_core::{
     Event, EventType, Issue, IssueId, IssuePatch, Link, NewIssue, Status, Timestamp,
 };
 use rusqlite::config::DbConfig;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use serde_json::Value;
 
 use crate::alert::AlertRecord;
 use crate::operator::{ReviewAssignment, StateEntry};
 use crate::planner::{PlannerRun, PlannerRunEnd};
 use crate::session::{
-    AgentRun, AgentRunEnd, Claim, ClaimHolder, LiveAgentRun, MergeResult, NewAgentRun, SessionEnd,
-    SessionRecord,
+    AgentRun, AgentRunEnd, Claim, ClaimAttempt, ClaimHolder, LiveAgentRun, MergeResult,
+    NewAgentRun, SessionEnd, SessionRecord,
 };
 use crate::template::{AddedTemplate, TemplateSource, TemplateVersion};
 use crate::{IssueDetail, IssueFilter, Store, StoreError, Tallies};
+use file::OpenedFile;
 use readers::Readers;
 use rows::{AsText, ISSUE_COLUMNS};
 
@@ -50,17 +53,40 @@ const READY_CONDITION: &str = "i.status = 'open' AND i.ready_at <= ?1
 pub struct SqliteStore {
     conn: Mutex<Connection>,
     readers: Readers,
+    /// The database file, checked before each write; `None` in memory.
+    file: Option<OpenedFile>,
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path, busy_timeout: Duration) -> Result<Self, StoreError> {
-        let conn = Connection::open(path)?;
+        Self::open_with(path, busy_timeout, OpenFlags::default())
+    }
+
+    /// Opens the database at `path`, which must exist: `Missing` when it does not, and it is
+    /// never created.
+    pub fn open_existing(path: &Path, busy_timeout: Duration) -> Result<Self, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::Missing {
+                path: path.display().to_string(),
+            });
+        }
+        let flags = OpenFlags::default().difference(OpenFlags::SQLITE_OPEN_CREATE);
+        Self::open_with(path, busy_timeout, flags)
+    }
+
+    fn open_with(
+        path: &Path,
+        busy_timeout: Duration,
+        flags: OpenFlags,
+    ) -> Result<Self, StoreError> {
+        let conn = Connection::open_with_flags(path, flags)?;
         conn.busy_timeout(busy_timeout)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         let store = Self::prepare(conn, &path.display().to_string())?;
         Ok(Self {
             readers: Readers::open(path, busy_timeout)?,
+            file: Some(OpenedFile::at(path)?),
             ..store
         })
     }
@@ -75,16 +101,26 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         // Fewer, larger checkpoints: each one syncs the database file.
         conn.pragma_update(None, "wal_autocheckpoint", 4000)?;
+        // Room for every statement the writes use: with rusqlite's 16, a session's writes
+        // evicted each other's statements and compiled them again.
+        conn.set_prepared_statement_cache_capacity(64);
         stable_plans(&conn)?;
         migrations::migrate(&mut conn, name)?;
         Ok(Self {
             conn: Mutex::new(conn),
             readers: Readers::default(),
+            file: None,
         })
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(unpoisoned)
+    }
+
+    /// The writing connection, once the database file is known to be the one opened.
+    fn writer(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
+        self.check_file()?;
+        Ok(self.conn())
     }
 
     /// A connection for a read that waits for no writer: the writing connection when it is
@@ -104,7 +140,7 @@ impl SqliteStore {
         &self,
         write: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let conn = self.conn();
+        let conn = self.writer()?;
         if !conn.is_autocommit() {
             run(&conn, "ROLLBACK")?;
         }
@@ -338,7 +374,7 @@ impl Store for SqliteStore {
         holder: &ClaimHolder,
         lease_until: Timestamp,
         now: Timestamp,
-    ) -> Result<Option<Claim>, StoreError> {
+    ) -> Result<ClaimAttempt, StoreError> {
         self.write(|tx| claims::claim(tx, id, holder, lease_until, now))
     }
 
@@ -378,7 +414,7 @@ impl Store for SqliteStore {
     }
 
     fn start_agent_run(&self, run: &NewAgentRun) -> Result<i64, StoreError> {
-        runs::start(&self.conn(), run)
+        runs::start(&*self.writer()?, run)
     }
 
     fn finish_agent_run(
@@ -387,7 +423,7 @@ impl Store for SqliteStore {
         end: &AgentRunEnd,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        runs::finish(&self.conn(), run_id, end, now)
+        runs::finish(&*self.writer()?, run_id, end, now)
     }
 
     fn agent_runs(&self, issue: Option<&IssueId>) -> Result<Vec<AgentRun>, StoreError> {
@@ -473,11 +509,11 @@ impl Store for SqliteStore {
     }
 
     fn put_state(&self, key: &str, value: &Value, now: Timestamp) -> Result<(), StoreError> {
-        operator::put_state(&self.conn(), key, value, now)
+        operator::put_state(&*self.writer()?, key, value, now)
     }
 
     fn delete_state(&self, key: &str) -> Result<bool, StoreError> {
-        operator::delete_state(&self.conn(), key)
+        operator::delete_state(&*self.writer()?, key)
     }
 
     fn assign_review(
@@ -494,11 +530,15 @@ impl Store for SqliteStore {
     }
 
     fn record_alert(&self, record: &AlertRecord) -> Result<i64, StoreError> {
-        alerts::record(&self.conn(), record)
+        alerts::record(&*self.writer()?, record)
     }
 
     fn alerts(&self, limit: usize) -> Result<Vec<AlertRecord>, StoreError> {
         alerts::list(&self.reader(), limit)
+    }
+
+    fn check_file(&self) -> Result<(), StoreError> {
+        self.file.as_ref().map_or(Ok(()), OpenedFile::check)
     }
 
     fn tallies(&self) -> Result<Tallies, StoreError> {
@@ -540,7 +580,7 @@ impl Store for SqliteStore {
         params: &Value,
         now: Timestamp,
     ) -> Result<i64, StoreError> {
-        planner::start(&self.conn(), planner, params, now)
+        planner::start(&*self.writer()?, planner, params, now)
     }
 
     fn finish_planner_run(
@@ -549,7 +589,7 @@ impl Store for SqliteStore {
         end: &PlannerRunEnd,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        planner::finish(&self.conn(), id, end, now)
+        planner::finish(&*self.writer()?, id, end, now)
     }
 
     fn planner_run(&self, id: i64) -> Result<PlannerRun, StoreError> {
@@ -562,7 +602,7 @@ impl Store for SqliteStore {
         reason: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        planner::record_failure(&self.conn(), run_id, reason, now)
+        planner::record_failure(&*self.writer()?, run_id, reason, now)
     }
 
     fn contract_failures(

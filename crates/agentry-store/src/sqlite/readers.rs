@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, TryLockError};
 use std::time::Duration;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
 
 use crate::StoreError;
 
@@ -26,7 +26,8 @@ impl Readers {
     pub(super) fn open(path: &Path, busy_timeout: Duration) -> Result<Self, StoreError> {
         let conns = (0..READERS)
             .map(|_| {
-                let conn = Connection::open(path)?;
+                let flags = OpenFlags::default().difference(OpenFlags::SQLITE_OPEN_CREATE);
+                let conn = Connection::open_with_flags(path, flags)?;
                 conn.busy_timeout(busy_timeout)?;
                 conn.pragma_update(None, "query_only", true)?;
                 super::stable_plans(&conn)?;

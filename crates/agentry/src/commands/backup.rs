@@ -4,11 +4,12 @@
 use std::path::Path;
 
 use agentry_core::Timestamp;
+use agentry_store::SqliteStore;
 use anyhow::{Context, Result};
 
 use crate::error::usage;
 use crate::output::outln;
-use crate::project::Project;
+use crate::project::{Project, create_store};
 
 pub fn backup(project: &Project, path: &Path) -> Result<()> {
     let store = project.open_store()?;
@@ -19,9 +20,11 @@ pub fn backup(project: &Project, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Refuses while a dispatcher runs: its sessions would write into the restored history.
+/// Refuses while a dispatcher runs: its sessions would write into the restored history. A
+/// store that is gone is made again to take the copy, once the copy reads as a store.
 pub fn restore(project: &Project, path: &Path, force: bool) -> Result<()> {
-    let store = project.open_store()?;
+    SqliteStore::check_backup(path)?;
+    let store = create_store(&project.root, &project.config)?;
     let status = agentry_engine::status::snapshot(&store, &project.config, Timestamp::now())?;
     if status.orchestrator.running && !force {
         return Err(usage(

@@ -10,7 +10,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::engine::runtime;
-use crate::output;
+use crate::output::{self, outln};
 use crate::project::Project;
 
 #[derive(Serialize)]
@@ -35,7 +35,7 @@ pub fn run(dir: &Path, json: bool) -> Result<()> {
         output::json(&checks)?;
     } else {
         for check in &checks {
-            println!(
+            outln!(
                 "{:<4} {:<28} {}",
                 if check.ok { "ok" } else { "FIX" },
                 check.what,
@@ -62,18 +62,7 @@ fn project_checks(project: &Project) -> Vec<Check> {
         detail: "valid".into(),
     }];
     let store = project.open_store();
-    checks.push(match &store {
-        Ok(_) => Check {
-            what: "store".into(),
-            ok: true,
-            detail: config.store.path.clone(),
-        },
-        Err(err) => Check {
-            what: "store".into(),
-            ok: false,
-            detail: crate::error::one_line(err),
-        },
-    });
+    checks.push(store_check(&config.store.path, &store));
     if let Ok(store) = &store {
         checks.push(templates_check(project, store));
     }
@@ -149,6 +138,26 @@ fn network(policy: &AgentSandbox) -> String {
         NetworkMode::None => "network none".into(),
         NetworkMode::Allow => format!("network allow: {}", policy.allow_hosts.join(", ")),
     }
+}
+
+/// The store opens, and SQLite's integrity check finds nothing wrong in it.
+fn store_check(path: &str, store: &Result<SqliteStore>) -> Check {
+    let (ok, detail) = match store.as_ref().map(SqliteStore::integrity_problems) {
+        Err(err) => (false, crate::error::one_line(err)),
+        Ok(Ok(problems)) if problems.is_empty() => (true, path.to_string()),
+        Ok(Ok(problems)) => (false, damaged(path, &problems.join("; "))),
+        Ok(Err(err)) => (false, damaged(path, &err.to_string())),
+    };
+    Check {
+        what: "store".into(),
+        ok,
+        detail,
+    }
+}
+
+fn damaged(path: &str, problems: &str) -> String {
+    let problems = problems.replace('\n', " ");
+    format!("{path} is damaged ({problems}): put a backup back with `agentry restore FILE`")
 }
 
 /// The prompt templates, brought up to date with `.agentry/prompts/`: each file compiles and

@@ -8,6 +8,7 @@ use agentry_core::config::{self, Config};
 use anyhow::{Context, Result};
 
 use crate::git;
+use crate::output::outln;
 use crate::project::{self, CONFIG_FILE, PROMPTS_DIR};
 
 /// Runtime files that stay out of git; config and prompts are meant to be committed.
@@ -28,17 +29,17 @@ pub fn run(dir: &Path) -> Result<()> {
     if !store_path.exists() {
         created.push(config.store.path.clone());
     }
-    project::open_store(&root, &config)?;
+    project::create_store(&root, &config)?;
     exclude_runtime_files(&root, &mut created)?;
     if created.is_empty() {
-        println!(
+        outln!(
             "agentry is already set up in {}: nothing changed",
             root.display()
         );
     } else {
-        println!("agentry is set up in {}", root.display());
+        outln!("agentry is set up in {}", root.display());
         for item in created {
-            println!("  created {item}");
+            outln!("  created {item}");
         }
     }
     Ok(())

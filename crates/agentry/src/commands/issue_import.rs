@@ -9,7 +9,7 @@ use agentry_store::Store;
 use anyhow::{Context, Result};
 
 use super::read_input;
-use crate::output;
+use crate::output::{self, outln};
 use crate::project::Project;
 
 pub fn import(project: &Project, file: &PathBuf, json: bool) -> Result<()> {
@@ -25,7 +25,7 @@ pub fn import(project: &Project, file: &PathBuf, json: bool) -> Result<()> {
 }
 
 fn print_report(report: &ImportReport, source: &str) {
-    println!(
+    outln!(
         "imported {} issues and {} links from {source}; skipped {} issues and {} links",
         report.taken,
         report.links_taken,
@@ -39,9 +39,10 @@ fn print_report(report: &ImportReport, source: &str) {
             } else {
                 format!(" ({})", item.source_id)
             };
-            println!(
+            outln!(
                 "  skipped {what} on line {}{id}: {}",
-                item.line, item.reason
+                item.line,
+                item.reason
             );
         }
     }
