@@ -69,11 +69,20 @@ pub fn run(project: &Project, bind: SocketAddr, no_dispatch: bool, force: bool) 
             let Some(engine) = engine else {
                 return Ok(());
             };
+            let store = engine.store.clone();
             let result = agentry_engine::run(engine, RunOptions::default(), stop.clone()).await;
-            // A dispatcher that fails takes the service down with it rather than leave an API
-            // over a queue nobody works on.
-            stop.cancel();
-            result.map(|_| ()).map_err(anyhow::Error::msg)
+            let result = result.map(|_| ()).map_err(anyhow::Error::msg);
+            match &result {
+                // A store deleted or replaced under the service: the API stays up, its health
+                // saying so, until the operator stops it; the run's error is the exit's.
+                Err(err) if store.check_file().is_err() => {
+                    tracing::error!(operation = "dispatch", "the dispatcher stopped: {err:#}");
+                }
+                // Any other failure takes the service down with it rather than leave an API
+                // over a queue nobody works on.
+                _ => stop.cancel(),
+            }
+            result
         };
         let server = agentry_server::serve(listener, state, stop.clone());
         let (dispatched, served, alerted) = tokio::join!(dispatcher, server, alerts);
