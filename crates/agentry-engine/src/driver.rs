@@ -33,6 +33,9 @@ pub(crate) struct SessionRun {
     pub(crate) cancel: CancellationToken,
     pub(crate) turns: u32,
     pub(crate) last_verify: Option<VerifyEvidence>,
+    /// Whether the branch changes anything against its fork point, once a turn has
+    /// asked.
+    pub(crate) branch_changed: Option<bool>,
     /// Agent runs without a process, written with the session's next record.
     pub(crate) finished_runs: Vec<(NewAgentRun, AgentRunEnd)>,
     /// Set when an agent reported a rate limit: when it lifts.
@@ -112,6 +115,7 @@ impl SessionRun {
             cancel,
             turns: 0,
             last_verify: None,
+            branch_changed: None,
             finished_runs: Vec::new(),
             rate_limited_until: None,
             spent_usd: 0.0,

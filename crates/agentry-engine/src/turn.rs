@@ -204,8 +204,10 @@ impl SessionRun {
             .map_err(|e| e.to_string())
     }
 
-    /// Commits what the turn changed, and says whether the branch then changes anything.
-    async fn commit(&self) -> Result<TurnChange, String> {
+    /// Commits what the turn changed, and says whether the branch then changes anything: asked
+    /// of git after a commit, or before this session knew, else as it was (a turn that
+    /// committed nothing left the branch as it found it).
+    async fn commit(&mut self) -> Result<TurnChange, String> {
         let Some(workspace) = self.engine.workspace.clone() else {
             // No repository, no branch to compare with: nothing says the work is empty.
             return Ok(TurnChange {
@@ -217,16 +219,23 @@ impl SessionRun {
         let base = self.engine.settings.base_branch.clone();
         // Work that cannot be committed is kept under this session's attempt ref.
         let attempt = self.claim.token as u32;
-        tokio::task::spawn_blocking(move || {
+        let known = self.branch_changed;
+        let change = tokio::task::spawn_blocking(move || {
             let commit = workspace.commit_all(&id, &title, attempt)?;
+            let branch_changed = match (&commit, known) {
+                (None, Some(known)) => known,
+                _ => workspace.has_change(&id, &base)?,
+            };
             Ok::<_, agentry_workspace::WorkspaceError>(TurnChange {
                 code_changed_at: commit.map(|c| c.at),
-                branch_changed: workspace.has_change(&id, &base)?,
+                branch_changed,
             })
         })
         .await
         .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+        self.branch_changed = Some(change.branch_changed);
+        Ok(change)
     }
 
     /// Runs the issue's verify commands in the worktree. An issue without any passes with

@@ -17,6 +17,8 @@ export function saveToken(token) {
  * address bar, so that it is neither bookmarked nor shared with the page's address.
  */
 export function takeTokenFromUrl() {
+  // Older dashboards kept the token for good; it is for one tab's session now.
+  localStorage.removeItem(TOKEN_KEY);
   const fragment = new URLSearchParams(location.hash.slice(1));
   const token = fragment.get("token");
   if (token === null) return;

@@ -47,11 +47,7 @@ pub(crate) struct Pending {
 impl Workspace {
     /// Every worktree the repository has registered, from its `worktrees/*/gitdir` files.
     pub(crate) fn registered_trees(&self) -> Result<Vec<IssueTree>, WorkspaceError> {
-        let common = git::run(
-            &self.root,
-            &["rev-parse", "--path-format=absolute", "--git-common-dir"],
-        )?;
-        let admin = Path::new(common.trim_end()).join("worktrees");
+        let admin = self.admin_dir()?;
         let entries = match fs::read_dir(&admin) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
             entries => entries.map_err(WorkspaceError::io(&admin))?,
@@ -59,31 +55,50 @@ impl Workspace {
         let mut trees = Vec::new();
         for entry in entries {
             let git_dir = entry.map_err(WorkspaceError::io(&admin))?.path();
-            // git writes the path of the worktree's `.git` file there, absolute or relative
-            // to this folder.
-            let Ok(gitdir) = fs::read_to_string(git_dir.join("gitdir")) else {
-                continue;
-            };
-            if let Some(work_tree) = git_dir.join(gitdir.trim_end()).parent() {
-                let work_tree = work_tree.to_path_buf();
-                trees.push(IssueTree { git_dir, work_tree });
-            }
+            trees.extend(registered(git_dir));
         }
         Ok(trees)
     }
 
     /// The issue's worktree; `Unlinked` when the repository has none registered at its path.
+    /// git names a worktree's folder after the worktree's (`<id>`, or `<id>1`... when taken),
+    /// so that folder is looked at first and the others only when it is someone else's.
     pub(crate) fn issue_tree(&self, issue: &IssueId) -> Result<IssueTree, WorkspaceError> {
         let path = self.worktree_path(issue);
-        self.registered_trees()?
-            .into_iter()
-            .find(|tree| same_place(&tree.work_tree, &path))
-            .ok_or_else(|| WorkspaceError::Unlinked {
-                path,
-                found: "the repository has no worktree registered there".into(),
-                kept: None,
-            })
+        let ours = |tree: &IssueTree| same_place(&tree.work_tree, &path);
+        let named = registered(self.admin_dir()?.join(issue.as_str())).filter(ours);
+        let found = match named {
+            Some(tree) => Some(tree),
+            None => self.registered_trees()?.into_iter().find(ours),
+        };
+        found.ok_or_else(|| WorkspaceError::Unlinked {
+            path,
+            found: "the repository has no worktree registered there".into(),
+            kept: None,
+        })
     }
+
+    /// `worktrees/` in the repository's common git dir, where git keeps each worktree's
+    /// folder; asked of git once.
+    fn admin_dir(&self) -> Result<PathBuf, WorkspaceError> {
+        if let Some(dir) = self.admin_dir.get() {
+            return Ok(dir.clone());
+        }
+        let common = git::run(
+            &self.root,
+            &["rev-parse", "--path-format=absolute", "--git-common-dir"],
+        )?;
+        let dir = Path::new(common.trim_end()).join("worktrees");
+        Ok(self.admin_dir.get_or_init(|| dir).clone())
+    }
+}
+
+/// The worktree whose folder in the repository is `git_dir`, if it is one: git writes the
+/// path of the worktree's `.git` file in its `gitdir`, absolute or relative to the folder.
+fn registered(git_dir: PathBuf) -> Option<IssueTree> {
+    let gitdir = fs::read_to_string(git_dir.join("gitdir")).ok()?;
+    let work_tree = git_dir.join(gitdir.trim_end()).parent()?.to_path_buf();
+    Some(IssueTree { git_dir, work_tree })
 }
 
 impl IssueTree {
@@ -112,16 +127,19 @@ impl IssueTree {
         })
     }
 
-    /// Errors unless HEAD is the issue's branch.
-    fn check_branch(&self, issue: &IssueId) -> Result<(), WorkspaceError> {
+    /// Errors unless HEAD is the issue's branch. Read from the worktree's `HEAD` file, as git
+    /// itself reads it: one file instead of one more git process per commit.
+    pub(crate) fn check_branch(&self, issue: &IssueId) -> Result<(), WorkspaceError> {
         let branch = Workspace::branch_name(issue);
-        let head = git::probe(self, &["symbolic-ref", "--quiet", "HEAD"])?;
-        let found = match head.as_deref().map(str::trim_end) {
-            Some(head) if head.strip_prefix("refs/heads/") == Some(branch.as_str()) => {
+        let file = self.git_dir.join("HEAD");
+        let head = fs::read_to_string(&file).map_err(WorkspaceError::io(&file))?;
+        let head = head.trim_end();
+        let found = match head.strip_prefix("ref:").map(str::trim) {
+            Some(name) if name.strip_prefix("refs/heads/") == Some(branch.as_str()) => {
                 return Ok(());
             }
-            Some(head) => head.to_string(),
-            None => format!("detached at {}", self.head()?),
+            Some(name) => name.to_string(),
+            None => format!("detached at {head}"),
         };
         Err(WorkspaceError::LeftBranch {
             path: self.work_tree.clone(),

@@ -3,7 +3,7 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use agentry_core::{IssueId, Timestamp};
 
@@ -34,6 +34,8 @@ pub struct Workspace {
     lock: Mutex<()>,
     /// The most bytes one commit, or one kept attempt, may add.
     max_commit_bytes: u64,
+    /// `worktrees/` in the common git dir, once known.
+    pub(crate) admin_dir: OnceLock<PathBuf>,
 }
 
 /// A commit made in an issue's worktree.
@@ -61,6 +63,7 @@ impl Workspace {
             root,
             lock: Mutex::new(()),
             max_commit_bytes: u64::MAX,
+            admin_dir: OnceLock::new(),
         }
     }
 
@@ -132,15 +135,16 @@ impl Workspace {
             let kept = self.keep_attempt(&tree, issue, n).unwrap_or(None);
             return Err(err.with_kept(kept));
         }
-        let bytes = tree.pending()?.bytes;
-        if bytes > self.max_commit_bytes {
-            let limit = self.max_commit_bytes;
+        let pending = tree.pending()?;
+        if pending.bytes > self.max_commit_bytes {
+            let (bytes, limit) = (pending.bytes, self.max_commit_bytes);
             return Err(WorkspaceError::TooLarge { bytes, limit });
         }
-        git::run(&tree, &["add", "-A"])?;
-        if git::probe(&tree, &["diff", "--cached", "--quiet"])?.is_some() {
+        // What status lists is what `add -A` stages: nothing listed, nothing to commit.
+        if pending.files == 0 {
             return Ok(None);
         }
+        git::run(&tree, &["add", "-A"])?;
         let message = format!("{title}\n\n{ISSUE_TRAILER}: {issue}");
         // --no-verify: the verify gate is agentry's check; a repository's pre-commit hook
         // failing must not lose the agent's work.
@@ -213,15 +217,10 @@ impl Workspace {
     /// where it forked from `base`, the change [`Workspace::diff`] shows.
     pub fn has_change(&self, issue: &IssueId, base: &str) -> Result<bool, WorkspaceError> {
         let _lock = self.lock();
-        let branch = Self::branch_name(issue);
-        let fork = git::run(&self.root, &["merge-base", base, &branch])?;
-        let trees = [
-            format!("{}^{{tree}}", fork.trim_end()),
-            format!("{branch}^{{tree}}"),
-        ];
-        let shown = git::run(&self.root, &["rev-parse", &trees[0], &trees[1]])?;
-        let mut lines = shown.lines();
-        Ok(lines.next() != lines.next())
+        // `A...B` diffs B against the merge base of A and B; 1 means they differ.
+        let range = format!("{base}...{}", Self::branch_name(issue));
+        let same = git::probe(&self.root, &["diff", "--quiet", "--no-ext-diff", &range])?;
+        Ok(same.is_none())
     }
 
     /// The head sha of branch `agentry/<id>`, `None` when there is no such branch.
@@ -329,6 +328,8 @@ impl Workspace {
             String::new()
         };
         let sha = match stash.trim_end() {
+            // Nothing uncommitted and still on its branch: all of it is on the branch.
+            "" if tree.check_branch(issue).is_ok() => return Ok(None),
             "" => {
                 let head = tree.head()?;
                 if self.head_of(issue)?.as_ref() == Some(&head) {
@@ -360,10 +361,19 @@ fn free_attempt_ref(root: &Path, issue: &IssueId, n: u32) -> Result<String, Work
 /// user.email the repository leaves unset or empty. Only this command sees the fallback, and
 /// `GIT_AUTHOR_*`/`GIT_COMMITTER_*` variables still win over it.
 fn run_as_committer(tree: &IssueTree, args: &[&str]) -> Result<String, WorkspaceError> {
+    // Both keys in one question: `<key> <value>` lines, the last one of a key winning.
+    let set = git::probe(tree, &["config", "--get-regexp", r"^user\.(name|email)$"])?;
+    let named = |key: &str| {
+        set.iter()
+            .flat_map(|text| text.lines())
+            .map(|line| line.split_once(' ').unwrap_or((line, "")))
+            .filter(|(name, _)| *name == key)
+            .last()
+            .is_some_and(|(_, value)| !value.trim().is_empty())
+    };
     let mut full = Vec::new();
     for (key, fallback) in FALLBACK_IDENTITY {
-        let value = git::probe(tree, &["config", "--get", key])?;
-        if value.is_none_or(|v| v.trim().is_empty()) {
+        if !named(key) {
             full.extend(["-c".to_string(), format!("{key}={fallback}")]);
         }
     }

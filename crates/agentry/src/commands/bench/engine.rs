@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use agentry_agents::Agent;
 use agentry_core::Timestamp;
-use agentry_core::config::Config;
 use agentry_engine::templates::seeded_prompts;
 use agentry_engine::{Engine, Identity, RoleAgents, RunOptions, RunSummary, Settings};
 use tokio_util::sync::CancellationToken;
@@ -27,7 +26,10 @@ pub fn engine(
     workers: usize,
     scratch: &Path,
 ) -> Result<Arc<Engine>> {
-    let mut settings = Settings::from_config(&Config::default(), None);
+    // The defaults, with the environment's `SECTION__KEY` overrides: `SANDBOX__MODE=off`
+    // measures the same run without a sandbox.
+    let config = agentry_core::config::load("", std::env::vars())?;
+    let mut settings = Settings::from_config(&config, None);
     settings.max_workers = workers;
     let prompts = seeded_prompts(store.as_ref(), None, Timestamp::now())?;
     Ok(Arc::new(Engine {

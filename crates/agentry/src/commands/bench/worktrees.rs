@@ -18,8 +18,9 @@ use super::engine::{engine, run_all_passing};
 use crate::output::outln;
 
 const WORKERS: usize = 4;
-/// Every role: print a passing verdict and exit.
-const ANSWER: &str = "printf '```json\\n{\"verdict\": \"pass\"}\\n```\\n'";
+/// Every role: print a passing verdict and exit; the implementer first writes a file, since a
+/// session that changes nothing does not pass.
+const ANSWER: &str = "[ \"$AGENTRY_ROLE\" = implementer ] && echo done > done.txt; printf '```json\\n{\"verdict\": \"pass\"}\\n```\\n'";
 
 pub fn run(issues: usize) -> Result<()> {
     let dir = tempfile::tempdir()?;
