@@ -367,8 +367,7 @@ fn run_as_committer(tree: &IssueTree, args: &[&str]) -> Result<String, Workspace
         set.iter()
             .flat_map(|text| text.lines())
             .map(|line| line.split_once(' ').unwrap_or((line, "")))
-            .filter(|(name, _)| *name == key)
-            .last()
+            .rfind(|(name, _)| *name == key)
             .is_some_and(|(_, value)| !value.trim().is_empty())
     };
     let mut full = Vec::new();
