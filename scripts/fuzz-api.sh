@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 agentry=${1:-target/debug/agentry}
 agentry=$(realpath "$agentry")
+config=$(realpath scripts/fuzz-api.toml)
 command -v schemathesis >/dev/null || python3 -m pip install -q 'schemathesis==4.32.5'
 
 work=$(mktemp -d)
@@ -36,7 +37,7 @@ curl -fsS -H "Authorization: Bearer $token" -H "Content-Type: application/json" 
 # The event streams never end, so they are left to their own tests. Run from the scratch
 # folder: schemathesis keeps a cache where it runs.
 cd "$work"
-schemathesis run "$url/api/v1/openapi.json" \
+schemathesis --config-file "$config" run "$url/api/v1/openapi.json" \
     --header "Authorization: Bearer $token" \
     --checks all \
     --exclude-path-regex '/events$' \
